@@ -5,8 +5,6 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-var folder = cases.Fold()
-
 // Fold returns the case-insensitive comparison key of s: NFC normalisation,
 // then Unicode case folding. Composed and decomposed forms and case
 // variants of one name fold to the same key. It is the single definition
@@ -15,5 +13,6 @@ var folder = cases.Fold()
 func Fold(s string) string {
 	// Normalise again after folding: folding can produce sequences that
 	// are not in NFC.
-	return norm.NFC.String(folder.String(norm.NFC.String(s)))
+	// A Caser is stateful, so each call takes its own.
+	return norm.NFC.String(cases.Fold().String(norm.NFC.String(s)))
 }
