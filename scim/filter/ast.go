@@ -1,6 +1,3 @@
-// Package filter parses RFC 7644 §3.4.2.2 filter expressions into an AST,
-// evaluates them against resource documents (Match, the reference
-// semantics), and parses PATCH paths (RFC 7644 §3.5.2).
 package filter
 
 import (
