@@ -109,7 +109,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 		}
 		// Any other method on a known path: 405 with a SCIM body; any
 		// other path under the prefix: 404 with a SCIM body.
-		for _, path := range []string{"/Users", "/Users/{id}", "/Groups", "/Groups/{id}", "/Users/.search", "/Groups/.search", "/.search",
+		for _, path := range []string{"/Users", "/Users/{id}", "/Groups", "/Groups/{id}", "/.search",
 			"/ServiceProviderConfig", "/ServiceProviderConfigs", "/ResourceTypes", "/ResourceTypes/{id}", "/Schemas", "/Schemas/{id}"} {
 			mux.Handle(p+path, auth(methodNotAllowed))
 		}

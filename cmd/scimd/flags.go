@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scimd/scimd/sqlstore"
+)
+
+// errUsage means the flag package has already explained the mistake.
+var errUsage = errors.New("usage")
+
+// defaultDB is where the SQLite database lives unless --db or SCIMD_DB say
+// otherwise.
+const defaultDB = "scimd-data/scimd.db"
+
+// env returns the environment variable, or def if it is unset or empty.
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// newFlags returns a FlagSet that reports errors to stderr.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("scimd "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errUsage
+		}
+		return errUsage
+	}
+	return nil
+}
+
+func dbFlag(fs *flag.FlagSet) *string {
+	return fs.String("db", env("SCIMD_DB", defaultDB), "database: a SQLite file path (env SCIMD_DB)")
+}
+
+// openStore opens the database named by dsn.
+func openStore(ctx context.Context, dsn string, logger *slog.Logger) (*sqlstore.Store, error) {
+	s, err := sqlstore.Open(ctx, dsn, sqlstore.Options{Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", dsn, err)
+	}
+	return s, nil
+}
+
+// parseExpiry parses "90d", "12h", "2w" or any Go duration; "" and
+// "never" mean no expiry.
+func parseExpiry(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "never" || s == "0" {
+		return 0, nil
+	}
+	unit := map[byte]time.Duration{'d': 24 * time.Hour, 'w': 7 * 24 * time.Hour}
+	if u, ok := unit[s[len(s)-1]]; ok {
+		n, err := strconv.Atoi(s[:len(s)-1])
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("bad expiry %q: use e.g. 90d, 2w, 12h", s)
+		}
+		return time.Duration(n) * u, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("bad expiry %q: use e.g. 90d, 2w, 12h", s)
+	}
+	return d, nil
+}
