@@ -50,11 +50,13 @@
 //
 //   - The values of a path are the stored value, or the elements of a stored
 //     array; for a sub-attribute of a multi-valued attribute (emails.value),
-//     the sub-attribute's value in every element that has one.
-//   - A value is present unless it is null, "", [] or {}. "pr" is true when
-//     any value is present; "eq null" is not pr; "ne null" is pr.
-//   - eq co sw ew gt ge lt le are true when any value satisfies them; on an
-//     absent attribute they are false.
+//     the sub-attribute's value in every element that has one. Only present
+//     values count: a value is present unless it is null, "", [] or {}, and
+//     the others are treated exactly as if they were missing.
+//   - "pr" is true when the path has a present value; "eq null" is not pr;
+//     "ne null" is pr.
+//   - eq co sw ew gt ge lt le are true when some value satisfies them; on an
+//     absent attribute they are false (so eq "" is never true).
 //   - ne is exactly not eq: true when no value is equal, so an absent
 //     attribute is ne anything.
 //   - Strings: when the compared attribute (the leaf: emails.value, not
@@ -68,8 +70,8 @@
 //   - boolean values compare with eq and ne.
 //   - A value of the wrong type for its attribute never matches (so it is
 //     ne anything).
-//   - attr[filter] is true when some element of attr is an object that
-//     satisfies filter, evaluated against that element with these same
+//   - attr[filter] is true when some element of attr is a (non-empty) object
+//     that satisfies filter, evaluated against that element with these same
 //     rules.
 //
 // # Rendering

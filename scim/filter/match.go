@@ -60,15 +60,22 @@ func eval(rt *schema.ResourceType, e Expr, doc, elem map[string]any) bool {
 }
 
 // values flattens a stored value into the list of values compared: the
-// elements of an array, or the value itself.
+// present elements of an array, or the value itself if present.
 func values(v any) []any {
+	var out []any
 	switch v := v.(type) {
-	case nil:
-		return nil
 	case []any:
-		return v
+		for _, x := range v {
+			if present(x) {
+				out = append(out, x)
+			}
+		}
+	default:
+		if present(v) {
+			out = append(out, v)
+		}
 	}
-	return []any{v}
+	return out
 }
 
 // present reports whether v counts as present: not null, "", [] or {}.
@@ -86,21 +93,14 @@ func present(v any) bool {
 	return true
 }
 
-// compare applies "op want" to the stored values vals of attribute a: true
-// when any value matches; ne is not eq.
+// compare applies "op want" to the present stored values vals of
+// attribute a: true when any value matches; ne is not eq.
 func compare(a *schema.Attribute, op Op, want any, vals []any) bool {
-	anyPresent := false
-	for _, v := range vals {
-		if present(v) {
-			anyPresent = true
-			break
-		}
-	}
 	switch {
 	case op == Pr, op == Ne && want == nil:
-		return anyPresent
+		return len(vals) > 0
 	case op == Eq && want == nil:
-		return !anyPresent
+		return len(vals) == 0
 	case op == Ne:
 		return !compare(a, Eq, want, vals)
 	}

@@ -62,7 +62,7 @@ var (
 			"lastModified": "2024-03-01T10:00:00Z",
 		},
 	}
-	// userOdd has Unicode names, an empty array, a timestamp with an offset
+	// userOdd has Unicode names, an empty string and array, a timestamp with an offset
 	// (the same instant as userFull's lastModified), an unparsable one and
 	// a value of the wrong type.
 	userOdd = map[string]any{
@@ -70,6 +70,7 @@ var (
 		"userName":    "Straße",
 		"displayName": "ÉCOLE",
 		"nickName":    "true",
+		"title":       "",
 		"emails":      []any{},
 		"active":      "true",
 		"meta": map[string]any{
@@ -128,6 +129,8 @@ func TestMatch(t *testing.T) {
 		{user, `userName sw "j"`, []string{"u-min"}},
 		{user, `userName ew "EXAMPLE.COM"`, []string{"u-full"}},
 		{user, `title co ""`, []string{"u-full"}},
+		{user, `title eq ""`, nil},
+		{user, `title ne ""`, []string{"u-full", "u-min", "u-odd"}},
 		{user, `name.givenName gt "A"`, []string{"u-full"}},
 		{user, `name.givenName ge "barbara"`, []string{"u-full"}},
 		{user, `name.givenName gt "barbara"`, nil},
