@@ -194,7 +194,7 @@ func TestMatch(t *testing.T) {
 		// Groups.
 		{group, `displayName eq "TOUR GUIDES"`, []string{"g1"}},
 		{group, `members[value eq "u-full"]`, []string{"g1"}},
-		{group, `members[value eq "U-FULL"]`, []string{"g1"}}, // RFC 7643 §8.7.1: members.value is not caseExact
+		{group, `members[value eq "U-FULL"]`, nil}, // member values are ids: caseExact in scimd, like id
 		{group, `members.value eq "g2"`, []string{"g1"}},
 		{group, `members eq "g2"`, []string{"g1"}},
 		{group, `members[type eq "group"].display co "night"`, []string{"g1"}},
