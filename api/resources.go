@@ -248,9 +248,7 @@ func (s *Server) delete(rt *schema.ResourceType) handlerFunc {
 }
 
 func (s *Server) patch(rt *schema.ResourceType) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		return scim.Errorf(http.StatusNotImplemented, "", "PATCH is not implemented yet; use PUT")
-	}
+	return s.patchResource(rt) // api/patch.go
 }
 
 // listRequest is a parsed list or search request.
