@@ -47,6 +47,22 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// parseInterspersed parses flags that may come before or after positional
+// arguments ("scimd token revoke okta --db x") and returns the positionals.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parse(fs, args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
 func dbFlag(fs *flag.FlagSet) *string {
 	return fs.String("db", env("SCIMD_DB", defaultDB), "database: a SQLite file path (env SCIMD_DB)")
 }

@@ -72,10 +72,11 @@ func token(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "revoke":
 		fs := newFlags("token revoke", stderr)
 		db := dbFlag(fs)
-		if err := parse(fs, args[1:]); err != nil {
+		pos, err := parseInterspersed(fs, args[1:])
+		if err != nil {
 			return err
 		}
-		if fs.NArg() != 1 {
+		if len(pos) != 1 {
 			fmt.Fprintln(stderr, "usage: scimd token revoke [--db PATH] NAME_OR_ID")
 			return errUsage
 		}
@@ -84,9 +85,9 @@ func token(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer st.Close()
-		t, err := st.RevokeToken(ctx, fs.Arg(0))
+		t, err := st.RevokeToken(ctx, pos[0])
 		if errors.Is(err, scim.ErrNotFound) {
-			return fmt.Errorf("no token with id or active name %q", fs.Arg(0))
+			return fmt.Errorf("no token with id or active name %q", pos[0])
 		}
 		if err != nil {
 			return err
