@@ -51,6 +51,8 @@ type Server struct {
 	Logger    *slog.Logger
 	Now       func() time.Time
 	MaxBody   int64
+	// Audit, if set, records failed SCIM writes (see auditFailure).
+	Audit AuditRecorder
 
 	touchMu sync.Mutex
 	touched map[string]time.Time // token id → last use, flushed in batches
@@ -134,6 +136,7 @@ func (s *Server) handle(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
 			s.writeError(w, r, err)
+			s.auditFailure(r, err)
 		}
 	})
 }
