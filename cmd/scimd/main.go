@@ -36,6 +36,7 @@ Usage:
                                           create a SCIM bearer token and print it
   scimd token list                        list tokens (never the secrets)
   scimd token revoke NAME_OR_ID           revoke a token
+  scimd admin password [--user admin]     set a console password from standard input
   scimd version                           print the version
 
 Every command takes --db (env SCIMD_DB; default scimd-data/scimd.db).
@@ -55,6 +56,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = serve(ctx, args[1:], stdout, stderr)
 	case "token":
 		err = token(ctx, args[1:], stdout, stderr)
+	case "admin":
+		err = adminCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "scimd", version)
 	case "help", "-h", "--help":

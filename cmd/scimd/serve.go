@@ -20,6 +20,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", env("SCIMD_ADDR", ":8080"), "listen address (env SCIMD_ADDR)")
 	db := dbFlag(fs)
 	publicURL := fs.String("public-url", env("SCIMD_PUBLIC_URL", ""), "how clients reach scimd, e.g. https://scim.example.com (env SCIMD_PUBLIC_URL; default derived from --addr)")
+	retention := retentionFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -62,10 +63,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "SCIM bearer token (named \"initial\"; shown only this once, store it now):\n%s\n", secret)
 		fmt.Fprintln(stdout, "Paste the base URL and the token into Okta (Provisioning › Integration: SCIM connector base URL, HTTP Header) or Entra ID (Provisioning › Admin Credentials: Tenant URL, Secret Token).")
 	}
+	if err := firstAdmin(ctx, st, base, stdout); err != nil {
+		ln.Close()
+		return err
+	}
 
 	apiSrv := api.New(st, *publicURL, logger)
 	mux := http.NewServeMux()
 	apiSrv.Routes(mux)
+	apiSrv.Audit = st
+	console := mountConsole(mux, st, *publicURL, logger)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -94,6 +101,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		apiSrv.RunTouchFlusher(flushCtx, 10*time.Second)
 		close(flushed)
 	}()
+	go console.RunPruner(flushCtx, *retention, time.Hour)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
