@@ -1,0 +1,605 @@
+package admin_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/scimd/scimd/admin"
+	"github.com/scimd/scimd/scim"
+	"github.com/scimd/scimd/scim/schema"
+	"github.com/scimd/scimd/sqlstore"
+)
+
+const password = "correct horse battery staple"
+
+// clock is a settable time source.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type env struct {
+	t     *testing.T
+	st    *sqlstore.Store
+	srv   *admin.Server
+	url   string
+	clock *clock
+	logs  *bytes.Buffer
+}
+
+// newEnv serves the console over real HTTP on a real SQLite store.
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	c := &clock{t: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
+	st, err := sqlstore.Open(context.Background(), filepath.Join(t.TempDir(), "scimd.db"), sqlstore.Options{Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	logs := &bytes.Buffer{}
+	srv := admin.New(st, "", slog.New(slog.NewTextHandler(logs, nil)))
+	srv.Now = c.Now
+	srv.BcryptCost = bcrypt.MinCost
+	if err := admin.SetPassword(context.Background(), st, admin.AdminName, password, bcrypt.MinCost); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	srv.Routes(mux)
+	hs := httptest.NewServer(mux)
+	t.Cleanup(hs.Close)
+	return &env{t: t, st: st, srv: srv, url: hs.URL, clock: c, logs: logs}
+}
+
+// browser is an HTTP client with a cookie jar that does not follow
+// redirects.
+type browser struct {
+	t   *testing.T
+	c   *http.Client
+	url string
+}
+
+func (e *env) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: e.t, url: e.url, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (b *browser) do(method, path string, body io.Reader, hdr map[string]string) (*http.Response, string) {
+	b.t.Helper()
+	req, err := http.NewRequest(method, b.url+path, body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	return res, string(out)
+}
+
+func (b *browser) get(path string) (*http.Response, string) { return b.do("GET", path, nil, nil) }
+
+func (b *browser) post(path string, form url.Values, hdr map[string]string) (*http.Response, string) {
+	if hdr == nil {
+		hdr = map[string]string{}
+	}
+	hdr["Content-Type"] = "application/x-www-form-urlencoded"
+	return b.do("POST", path, strings.NewReader(form.Encode()), hdr)
+}
+
+var hiddenCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func csrfOf(t *testing.T, page string) string {
+	t.Helper()
+	m := hiddenCSRF.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF field in page:\n%s", page)
+	}
+	return m[1]
+}
+
+// signIn signs in through the form and returns the response.
+func (b *browser) signIn(user, pw string) *http.Response {
+	b.t.Helper()
+	_, page := b.get("/admin/signin")
+	res, _ := b.post("/admin/signin", url.Values{"csrf": {csrfOf(b.t, page)}, "username": {user}, "password": {pw}, "next": {"/admin/"}}, nil)
+	return res
+}
+
+func (b *browser) mustSignIn() {
+	b.t.Helper()
+	if res := b.signIn(admin.AdminName, password); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/admin/" {
+		b.t.Fatalf("sign-in: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+}
+
+func (b *browser) cookie(name string) *http.Cookie {
+	u, _ := url.Parse(b.url + "/admin/")
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func TestSignIn(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	res, _ := b.get("/admin/")
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/admin/signin") {
+		t.Fatalf("signed out /admin/: %d %s, want 303 to the sign-in page", res.StatusCode, res.Header.Get("Location"))
+	}
+	if res := b.signIn("admin", "wrong password!"); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("wrong password: %d, want 401", res.StatusCode)
+	}
+	if b.cookie("scimd_session") != nil {
+		t.Fatal("a failed sign-in set a session cookie")
+	}
+	_, page := b.get("/admin/signin")
+	res, _ = b.post("/admin/signin", url.Values{"csrf": {csrfOf(t, page)}, "username": {"admin"}, "password": {password}}, nil)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", res.StatusCode)
+	}
+	var sc *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "scimd_session" {
+			sc = c
+		}
+	}
+	if sc == nil || !sc.HttpOnly || sc.SameSite != http.SameSiteStrictMode || sc.Path != "/admin" || sc.Secure {
+		t.Fatalf("session cookie %+v: want HttpOnly, SameSite=Strict, Path=/admin, not Secure over plain HTTP", sc)
+	}
+	if res, body := b.get("/admin/"); res.StatusCode != 200 || !strings.Contains(body, e.url+"/access/api/v1/scim/v2") {
+		t.Fatalf("home: %d, base URL missing", res.StatusCode)
+	}
+
+	// Sign out ends the session on the server, not just in the browser.
+	_, page = b.get("/admin/")
+	if res, _ := b.post("/admin/signout", url.Values{"csrf": {csrfOf(t, page)}}, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-out: %d", res.StatusCode)
+	}
+	replay := e.browser()
+	u, _ := url.Parse(e.url + "/admin/")
+	replay.c.Jar.SetCookies(u, []*http.Cookie{{Name: "scimd_session", Value: sc.Value}})
+	if res, _ := replay.get("/admin/"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the signed-out session still opens the console: %d", res.StatusCode)
+	}
+
+	recs, err := e.st.ListAudit(context.Background(), scim.AuditQuery{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range recs {
+		got = append(got, r.Action+" "+r.Actor+" "+r.Outcome)
+	}
+	want := []string{"admin.signout admin success", "admin.signin admin success", "admin.signin admin failure: wrong password"}
+	if len(got) < 3 || strings.Join(got[:3], "|") != strings.Join(want, "|") {
+		t.Fatalf("audit trail:\n%s\nwant first:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestSessionFixation(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	u, _ := url.Parse(e.url + "/admin/")
+	planted := "attacker-chosen-session-id"
+	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: "scimd_session", Value: planted, Path: "/admin"}})
+	b.mustSignIn()
+	got := b.cookie("scimd_session")
+	if got == nil || got.Value == planted {
+		t.Fatalf("the session id was not renewed at sign-in: %v", got)
+	}
+	// Signing in again replaces the session: the old id stops working.
+	first := got.Value
+	b.mustSignIn()
+	if b.cookie("scimd_session").Value == first {
+		t.Fatal("a second sign-in kept the session id")
+	}
+	old := e.browser()
+	old.c.Jar.SetCookies(u, []*http.Cookie{{Name: "scimd_session", Value: first}})
+	if res, _ := old.get("/admin/"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the replaced session still works: %d", res.StatusCode)
+	}
+}
+
+func TestCSRF(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.mustSignIn()
+	_, page := b.get("/admin/")
+	tok := csrfOf(t, page)
+	for _, tc := range []struct {
+		name string
+		form url.Values
+		hdr  map[string]string
+	}{
+		{"no token", url.Values{"name": {"evil"}}, nil},
+		{"wrong token", url.Values{"name": {"evil"}, "csrf": {"x" + tok}}, nil},
+		{"cross-site with the right token", url.Values{"name": {"evil"}, "csrf": {tok}}, map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}},
+		{"foreign origin", url.Values{"name": {"evil"}, "csrf": {tok}}, map[string]string{"Origin": "https://evil.example"}},
+	} {
+		res, _ := b.post("/admin/tokens", tc.form, tc.hdr)
+		if res.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: %d, want 403", tc.name, res.StatusCode)
+		}
+	}
+	ts, _ := e.st.ListTokens(context.Background())
+	if len(ts) != 0 {
+		t.Fatalf("a refused request created a token: %+v", ts[0])
+	}
+	// The sign-in form needs its own token too (login CSRF).
+	res, _ := e.browser().post("/admin/signin", url.Values{"username": {"admin"}, "password": {password}}, nil)
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("sign-in without the form token: %d, want 403", res.StatusCode)
+	}
+	// Same-site with the token works.
+	res, body := b.post("/admin/tokens", url.Values{"name": {"okta"}, "csrf": {tok}, "expires": {"never"}}, map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": e.url})
+	if res.StatusCode != http.StatusCreated || !strings.Contains(body, scim.TokenPrefix) {
+		t.Fatalf("generate token: %d", res.StatusCode)
+	}
+	// The JSON API wants the header.
+	res, _ = b.do("POST", "/admin/api/tokens", strings.NewReader(`{"name":"x"}`), map[string]string{"Content-Type": "application/json"})
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("JSON API without X-CSRF-Token: %d, want 403", res.StatusCode)
+	}
+}
+
+func TestThrottle(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	for i := 0; i < admin.DefaultMaxFailures; i++ {
+		if res := b.signIn("admin", "not the password"); res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i+1, res.StatusCode)
+		}
+	}
+	res := b.signIn("admin", password)
+	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("after %d failures, the right password got %d (Retry-After %q), want 429", admin.DefaultMaxFailures, res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	// JSON sign-in is throttled alike.
+	r2, _ := b.do("POST", "/admin/api/session", strings.NewReader(`{"username":"admin","password":"`+password+`"}`), map[string]string{"Content-Type": "application/json"})
+	if r2.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("JSON sign-in: %d, want 429", r2.StatusCode)
+	}
+	e.clock.Add(admin.FailureWindow + time.Second)
+	b.mustSignIn()
+}
+
+func TestTimeouts(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.mustSignIn()
+	e.clock.Add(admin.DefaultIdleTimeout - time.Minute)
+	if res, _ := b.get("/admin/"); res.StatusCode != 200 {
+		t.Fatalf("before the idle timeout: %d", res.StatusCode)
+	}
+	e.clock.Add(admin.DefaultIdleTimeout - time.Minute) // used a moment ago: still fine
+	if res, _ := b.get("/admin/"); res.StatusCode != 200 {
+		t.Fatalf("active session within the idle timeout: %d", res.StatusCode)
+	}
+	e.clock.Add(admin.DefaultIdleTimeout)
+	if res, _ := b.get("/admin/"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("after the idle timeout: %d, want 303 to sign-in", res.StatusCode)
+	}
+	// Absolute: kept busy, it still ends.
+	b.mustSignIn()
+	for elapsed := time.Duration(0); elapsed < admin.DefaultAbsoluteTimeout-20*time.Minute; elapsed += 20 * time.Minute {
+		e.clock.Add(20 * time.Minute)
+		if res, _ := b.get("/admin/audit"); res.StatusCode != 200 {
+			t.Fatalf("busy session at %s: %d", elapsed, res.StatusCode)
+		}
+	}
+	e.clock.Add(40 * time.Minute)
+	if res, _ := b.get("/admin/audit"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("after the absolute timeout: %d, want 303", res.StatusCode)
+	}
+	// Pruning removes expired sessions from the database.
+	if err := e.srv.Prune(context.Background(), 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.mustSignIn()
+	u := mustCreate(t, e.st, schema.UserType, map[string]any{"userName": "bob"})
+	g := mustCreate(t, e.st, schema.GroupType, map[string]any{"displayName": "eng"})
+	inline := regexp.MustCompile(`(?i)<script(?:\s[^>]*)?>[^<]|<style|\sstyle=|\son[a-z]+=|javascript:`)
+	for _, p := range []string{"/admin/signin", "/admin/", "/admin/users", "/admin/groups", "/admin/users/" + u.ID, "/admin/groups/" + g.ID, "/admin/audit", "/admin/api/tokens", "/admin/nope"} {
+		res, body := b.get(p)
+		h := res.Header
+		csp := h.Get("Content-Security-Policy")
+		for _, want := range []string{"default-src 'none'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "form-action 'self'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("%s: CSP %q lacks %q", p, csp, want)
+			}
+		}
+		if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
+			t.Errorf("%s: CSP allows unsafe code: %q", p, csp)
+		}
+		if h.Get("X-Frame-Options") != "DENY" || h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" {
+			t.Errorf("%s: headers %v", p, h)
+		}
+		if h.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s: Cache-Control %q, want no-store", p, h.Get("Cache-Control"))
+		}
+		if m := inline.FindString(body); m != "" {
+			t.Errorf("%s: inline script or style %q (the CSP would block it)", p, m)
+		}
+	}
+}
+
+func mustCreate(t *testing.T, st *sqlstore.Store, rt *schema.ResourceType, attrs map[string]any) *scim.Resource {
+	t.Helper()
+	r, err := st.Create(context.Background(), &scim.Resource{Type: rt, Attrs: attrs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestXSSInert(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.mustSignIn()
+	evil := `<script>alert(1)</script>`
+	ctx := scim.WithActor(context.Background(), scim.Actor{Name: `"><img src=x onerror=alert(2)>`, Kind: "token"})
+	u, err := e.st.Create(ctx, &scim.Resource{Type: schema.UserType, Attrs: map[string]any{"userName": evil, "displayName": `"><svg onload=alert(3)>`,
+		"emails": []any{map[string]any{"value": `x@y.z"><script>alert(4)</script>`, "type": "work"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := e.st.Create(ctx, &scim.Resource{Type: schema.GroupType, Attrs: map[string]any{"displayName": evil + "g"},
+		Members: []scim.Member{{Value: u.ID}}, MembersLoaded: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/admin/users", "/admin/users?q=" + url.QueryEscape("<script>"), "/admin/users/" + u.ID, "/admin/groups", "/admin/groups/" + g.ID, "/admin/audit",
+		"/admin/audit?actor=" + url.QueryEscape(evil), "/admin/users?q=" + url.QueryEscape(`"><script>alert(5)</script>`)} {
+		res, body := b.get(p)
+		if res.StatusCode != 200 {
+			t.Errorf("%s: %d", p, res.StatusCode)
+		}
+		for _, bad := range []string{"<script>alert", "<img src=x", "<svg onload"} {
+			if strings.Contains(body, bad) {
+				t.Errorf("%s: unescaped %q in page", p, bad)
+			}
+		}
+	}
+	if _, body := b.get("/admin/users/" + u.ID); !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Error("the user page does not show the escaped userName")
+	}
+}
+
+// apiClient signs in through the JSON API, as a script would.
+func apiSignIn(t *testing.T, b *browser) string {
+	t.Helper()
+	res, body := b.do("POST", "/admin/api/session", strings.NewReader(`{"username":"admin","password":"`+password+`"}`), map[string]string{"Content-Type": "application/json"})
+	if res.StatusCode != 200 {
+		t.Fatalf("API sign-in: %d %s", res.StatusCode, body)
+	}
+	var s struct{ CsrfToken string }
+	if err := json.Unmarshal([]byte(body), &s); err != nil || s.CsrfToken == "" {
+		t.Fatalf("API sign-in body %s: %v", body, err)
+	}
+	return s.CsrfToken
+}
+
+func TestJSONAPITokenRotationAndAudit(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	csrf := apiSignIn(t, b)
+	h := map[string]string{"Content-Type": "application/json", "X-CSRF-Token": csrf}
+	res, body := b.do("POST", "/admin/api/tokens", strings.NewReader(`{"name":"okta","expiresIn":"90d"}`), h)
+	if res.StatusCode != 201 {
+		t.Fatalf("create token: %d %s", res.StatusCode, body)
+	}
+	var created struct {
+		Secret string
+		Token  struct{ ID, Name, State, ExpiresAt string }
+	}
+	if err := json.Unmarshal([]byte(body), &created); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(created.Secret, scim.TokenPrefix) || created.Token.State != "active" || created.Token.ExpiresAt != "2026-08-30T12:00:00.000Z" {
+		t.Fatalf("created %+v", created)
+	}
+	if got, _ := e.st.TokenByHash(context.Background(), scim.HashToken(created.Secret)); got == nil || got.Name != "okta" {
+		t.Fatal("the returned secret is not the stored token's")
+	}
+	if res, _ := b.do("POST", "/admin/api/tokens", strings.NewReader(`{"name":"okta"}`), h); res.StatusCode != http.StatusConflict {
+		t.Fatalf("second active okta: %d, want 409", res.StatusCode)
+	}
+	if res, body := b.do("POST", "/admin/api/tokens/"+created.Token.ID+"/revoke", nil, h); res.StatusCode != 200 || !strings.Contains(body, `"revoked"`) {
+		t.Fatalf("revoke: %d %s", res.StatusCode, body)
+	}
+	_, list := b.get("/admin/api/tokens")
+	if strings.Contains(list, created.Secret) || strings.Contains(list, "hash") {
+		t.Fatalf("token list shows secrets: %s", list)
+	}
+	res, body = b.get("/admin/api/audit?action=token.create&actor=ADM")
+	var audit struct {
+		Records []struct{ Action, Actor, ResourceName, Outcome string }
+	}
+	if err := json.Unmarshal([]byte(body), &audit); err != nil || res.StatusCode != 200 {
+		t.Fatalf("audit: %d %s", res.StatusCode, body)
+	}
+	if len(audit.Records) != 1 || audit.Records[0].ResourceName != "okta" || audit.Records[0].Actor != "admin" {
+		t.Fatalf("audit records %+v, want the one token.create by admin", audit.Records)
+	}
+	if res, _ := b.get("/admin/api/audit?since=yesterday"); res.StatusCode != 400 {
+		t.Fatalf("bad since: %d, want 400", res.StatusCode)
+	}
+	// Sign out through the API; the CSRF token then opens nothing.
+	if res, _ := b.do("DELETE", "/admin/api/session", nil, h); res.StatusCode != http.StatusNoContent {
+		t.Fatalf("sign-out: %d", res.StatusCode)
+	}
+	if res, _ := b.get("/admin/api/tokens"); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("after sign-out: %d, want 401", res.StatusCode)
+	}
+}
+
+func TestBearerTokenDoesNotOpenConsole(t *testing.T) {
+	e := newEnv(t)
+	secret, hash := scim.NewTokenSecret()
+	if err := e.st.CreateToken(context.Background(), &scim.Token{Name: "okta", Hash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	for _, p := range []string{"/admin/api/tokens", "/admin/api/audit", "/admin/api/session"} {
+		res, _ := b.do("GET", p, nil, map[string]string{"Authorization": "Bearer " + secret})
+		if res.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s with a SCIM bearer token: %d, want 401", p, res.StatusCode)
+		}
+	}
+	u, _ := url.Parse(e.url + "/admin/")
+	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: "scimd_session", Value: secret}})
+	if res, _ := b.get("/admin/api/tokens"); res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("SCIM token as a session cookie: %d, want 401", res.StatusCode)
+	}
+}
+
+func TestNoSecretsInAuditOrLogs(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.signIn("admin", "a wrong password that is secret")
+	b.signIn("a password typed as user name", "x")
+	b.mustSignIn()
+	_, page := b.get("/admin/")
+	_, body := b.post("/admin/tokens", url.Values{"name": {"okta"}, "csrf": {csrfOf(t, page)}}, nil)
+	secret := regexp.MustCompile(scim.TokenPrefix + `[A-Za-z0-9_-]{43}`).FindString(body)
+	if secret == "" {
+		t.Fatal("no token shown after generating one")
+	}
+	if _, again := b.get("/admin/"); strings.Contains(again, secret) {
+		t.Fatal("the token is shown a second time")
+	}
+	sess := b.cookie("scimd_session").Value
+	recs, err := e.st.ListAudit(context.Background(), scim.AuditQuery{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump, _ := json.Marshal(recs)
+	for _, s := range []string{password, "a wrong password that is secret", "a password typed as user name", secret, sess} {
+		if strings.Contains(string(dump), s) || strings.Contains(e.logs.String(), s) {
+			t.Errorf("secret %q found in the audit trail or log", s)
+		}
+	}
+	if !strings.Contains(string(dump), "(unknown user)") {
+		t.Errorf("the failure for an unknown user is not recorded: %s", dump)
+	}
+}
+
+func TestDirectory(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.mustSignIn()
+	var members []scim.Member
+	for _, n := range []string{"carol", "alice", "bob", "dave", "erin"} {
+		u := mustCreate(t, e.st, schema.UserType, map[string]any{"userName": n + "@example.com", "active": n != "bob"})
+		members = append(members, scim.Member{Value: u.ID})
+		e.clock.Add(time.Second)
+	}
+	for i := 0; i < 30; i++ {
+		u := mustCreate(t, e.st, schema.UserType, map[string]any{"userName": "user" + string(rune('a'+i%26)) + string(rune('a'+i/26))})
+		members = append(members, scim.Member{Value: u.ID})
+	}
+	g, err := e.st.Create(context.Background(), &scim.Resource{Type: schema.GroupType, Attrs: map[string]any{"displayName": "Everyone"}, Members: members, MembersLoaded: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := regexp.MustCompile(`<th scope="row"><a href="/admin/users/[^"]+">([^<]+)</a>`)
+	names := func(body string) []string {
+		var out []string
+		for _, m := range order.FindAllStringSubmatch(body, -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+	_, body := b.get("/admin/users?q=EXAMPLE.com")
+	if got := strings.Join(names(body), ","); got != "alice@example.com,bob@example.com,carol@example.com,dave@example.com,erin@example.com" {
+		t.Errorf("name search sorted by name: %s", got)
+	}
+	_, body = b.get("/admin/users?q=example&sort=created&order=desc")
+	if got := strings.Join(names(body), ","); got != "erin@example.com,dave@example.com,bob@example.com,alice@example.com,carol@example.com" {
+		t.Errorf("newest first: %s", got)
+	}
+	_, body = b.get("/admin/users?q=" + url.QueryEscape(`userName eq "ALICE@example.com"`))
+	if got := strings.Join(names(body), ","); got != "alice@example.com" || !strings.Contains(body, "SCIM filter") {
+		t.Errorf("SCIM filter: %s", got)
+	}
+	if res, body := b.get("/admin/users?q=" + url.QueryEscape(`userName eq`)); res.StatusCode != 400 || !strings.Contains(body, "not a valid SCIM filter") {
+		t.Errorf("bad filter: %d", res.StatusCode)
+	}
+	_, body = b.get("/admin/users")
+	if !strings.Contains(body, "1–25 of 35") || len(names(body)) != admin.PageSize || !strings.Contains(body, `rel="next"`) {
+		t.Errorf("first page of 35: %v", names(body))
+	}
+	_, body = b.get("/admin/users?start=26")
+	if !strings.Contains(body, "26–35 of 35") || len(names(body)) != 10 || strings.Contains(body, `rel="next"`) {
+		t.Errorf("last page: %v", names(body))
+	}
+	_, body = b.get("/admin/groups/" + g.ID)
+	if !strings.Contains(body, "1–25 of 35") || strings.Count(body, `<th scope="row"><a href="/admin/users/`) != admin.PageSize {
+		t.Errorf("group page must page its members")
+	}
+	_, body = b.get("/admin/users/" + members[0].Value)
+	if !strings.Contains(body, "Everyone") || !strings.Contains(body, "<code>create</code>") {
+		t.Errorf("user page lacks its group or history")
+	}
+	if res, _ := b.get("/admin/users/nope"); res.StatusCode != 404 {
+		t.Errorf("unknown user: %d", res.StatusCode)
+	}
+}
+
+func TestPruneAudit(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if err := e.st.RecordAudit(ctx, scim.AuditRecord{Action: "old"}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(91 * 24 * time.Hour)
+	if err := e.st.RecordAudit(ctx, scim.AuditRecord{Action: "new"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.Prune(ctx, 90*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := e.st.ListAudit(ctx, scim.AuditQuery{})
+	var got []string
+	for _, r := range recs {
+		got = append(got, r.Action)
+	}
+	if strings.Join(got, ",") != "new" {
+		t.Fatalf("after pruning: %v, want only the new record", got)
+	}
+}
