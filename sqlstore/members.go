@@ -225,6 +225,11 @@ func (s *Store) checkCycles(ctx context.Context, tx *sql.Tx, groupID string, ms 
 	if len(groups) == 0 {
 		return nil
 	}
+	if s.d.lockNesting != "" {
+		if _, err := tx.ExecContext(ctx, s.d.lockNesting); err != nil {
+			return s.dbErr(err)
+		}
+	}
 	anc := map[string]bool{}
 	rows, err := tx.QueryContext(ctx, `WITH RECURSIVE anc(id) AS (
 			SELECT CAST($1 AS TEXT) UNION SELECT m.group_id FROM scim_members m JOIN anc ON m.member_id = anc.id

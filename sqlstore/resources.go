@@ -220,7 +220,7 @@ func (s *Store) Get(ctx context.Context, rt *schema.ResourceType, id string, loa
 func (s *Store) Update(ctx context.Context, rt *schema.ResourceType, id string, opts scim.UpdateOptions, fn func(*scim.Resource) error) (*scim.Resource, error) {
 	var out *scim.Resource
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		r, err := s.find(ctx, tx, rt, id)
+		r, err := s.lockedFind(ctx, tx, rt, id)
 		if err != nil {
 			return err
 		}
@@ -342,7 +342,7 @@ func (s *Store) updateRow(ctx context.Context, tx *sql.Tx, r *scim.Resource, doc
 // Delete implements scim.Resources.
 func (s *Store) Delete(ctx context.Context, rt *schema.ResourceType, id string, ifMatch int64) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		r, err := s.find(ctx, tx, rt, id)
+		r, err := s.lockedFind(ctx, tx, rt, id)
 		if err != nil {
 			return err
 		}

@@ -38,6 +38,19 @@ type dialect struct {
 	// jsonText returns SQL extracting the text at a JSON path
 	// (keys, already validated attribute names) from column col.
 	jsonText func(col string, keys ...string) string
+	// forUpdate is appended to the SELECT that reads a row before a
+	// read-modify-write, to lock it ("" where writers are serialised
+	// anyway).
+	forUpdate string
+	// lockNesting, if set, is run before a group gains group members, so
+	// that concurrent cycle checks cannot each pass and together make a
+	// cycle.
+	lockNesting string
+	// lockMigrations and unlockMigration, if set, bracket migrations so
+	// that replicas starting together apply each one once.
+	lockMigrations, unlockMigration string
+	// transient, if set, classifies err (see pgTransient).
+	transient func(err error) (retry, unavailable bool)
 }
 
 var sqliteDialect = &dialect{
@@ -66,6 +79,13 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives the store's rare messages; slog.Default if nil.
 	Logger *slog.Logger
+
+	// PostgreSQL only: the pool's limits (0: 20 open, 10 idle, 30 minutes'
+	// lifetime) and the statement timeout (0: 30s; negative: none).
+	MaxOpenConns     int
+	MaxIdleConns     int
+	ConnMaxLifetime  time.Duration
+	StatementTimeout time.Duration
 }
 
 // Store is a scim.Store on SQL.
@@ -79,8 +99,9 @@ type Store struct {
 
 var _ scim.Store = (*Store)(nil)
 
-// Open opens the database named by dsn, a SQLite file path, creating it and
-// its folder if needed, and applies pending migrations.
+// Open opens the database named by dsn, and applies pending migrations:
+// either a PostgreSQL URL (postgres://user:pass@host:port/db?sslmode=…),
+// or else a SQLite file path, creating the file and its folder if needed.
 func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	s := &Store{now: opts.Now, log: opts.Logger}
 	if s.now == nil {
@@ -89,7 +110,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	if err := s.openSQLite(dsn); err != nil {
+	open := s.openSQLite
+	if IsPostgres(dsn) {
+		open = func(dsn string) error { return s.openPostgres(dsn, opts) }
+	}
+	if err := open(dsn); err != nil {
 		return nil, err
 	}
 	if err := s.migrate(ctx); err != nil {
@@ -156,7 +181,18 @@ func (s *Store) Ping(ctx context.Context) error {
 // migrate applies the embedded migrations not yet recorded, each in its own
 // transaction.
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS scimd_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)`); err != nil {
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", s.dbErr(err))
+	}
+	defer conn.Close()
+	if s.d.lockMigrations != "" {
+		if _, err := conn.ExecContext(ctx, s.d.lockMigrations); err != nil {
+			return fmt.Errorf("migrate: lock: %w", s.dbErr(err))
+		}
+		defer conn.ExecContext(context.Background(), s.d.unlockMigration)
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS scimd_migrations (version INTEGER PRIMARY KEY, applied BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	dir := "migrations/" + s.d.name
@@ -174,7 +210,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
-		if err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.txOn(ctx, conn, func(tx *sql.Tx) error {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM scimd_migrations WHERE version = $1`, v).Scan(&n); err != nil {
 				return err
@@ -195,8 +231,65 @@ func (s *Store) migrate(ctx context.Context) error {
 }
 
 // tx runs fn in a write transaction, committing if it returns nil.
+//
+// On PostgreSQL, a transaction that fails for a transient reason
+// (serialization failure, deadlock, lost connection, server restarting)
+// before COMMIT is sent is rolled back by the server and run again, a few
+// times, so fn must be safe to call again (it is only ever called with a
+// fresh transaction). A failure during COMMIT itself is never retried: it
+// may have committed. What still fails for a transient reason is
+// scim.ErrUnavailable.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+	backoff := 10 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err, committing := s.txOn(ctx, s.w, fn), false
+		var ce *commitError
+		if errors.As(err, &ce) {
+			err, committing = ce.err, true
+		}
+		if err == nil || s.d.transient == nil {
+			return err
+		}
+		retry, unavailable := s.d.transient(err)
+		if retry && committing {
+			// Only a conflict reported by the server is known to have
+			// rolled back; a connection lost during COMMIT is ambiguous.
+			var pe interface{ SQLState() string }
+			retry = errors.As(err, &pe) && strings.HasPrefix(pe.SQLState(), "40")
+		}
+		if !retry || attempt == txAttempts {
+			if unavailable && !errors.Is(err, scim.ErrUnavailable) {
+				err = fmt.Errorf("%w: %w", scim.ErrUnavailable, err)
+			}
+			return err
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		backoff *= 4
+	}
+}
+
+// txAttempts bounds tx's attempts: with its backoff, under half a second
+// of retrying before a client is told to come back later.
+const txAttempts = 4
+
+// commitError marks a failure of COMMIT itself.
+type commitError struct{ err error }
+
+func (e *commitError) Error() string { return e.err.Error() }
+func (e *commitError) Unwrap() error { return e.err }
+
+// txOn runs fn in one transaction on db (a pool or one connection). A
+// failed COMMIT is returned as a *commitError.
+func (s *Store) txOn(ctx context.Context, db interface {
+	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+}, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return s.dbErr(err)
 	}
@@ -205,13 +298,15 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return s.dbErr(err)
+		return &commitError{s.dbErr(err)}
 	}
 	return nil
 }
 
 // dbErr classifies a database error: unique violations become
-// scim.ErrConflict, cancellations stay as they are, the rest are wrapped.
+// scim.ErrConflict, cancellations stay as they are, transient failures
+// (PostgreSQL down, restarting, timing out) become scim.ErrUnavailable, the
+// rest are wrapped.
 func (s *Store) dbErr(err error) error {
 	switch {
 	case err == nil:
@@ -220,6 +315,11 @@ func (s *Store) dbErr(err error) error {
 		return fmt.Errorf("%w: %w", scim.ErrConflict, err)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
+	}
+	if s.d.transient != nil {
+		if _, unavailable := s.d.transient(err); unavailable {
+			return fmt.Errorf("%w: %w", scim.ErrUnavailable, err)
+		}
 	}
 	return fmt.Errorf("database: %w", err)
 }
