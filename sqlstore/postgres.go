@@ -215,3 +215,7 @@ func (s *Store) lockedFind(ctx context.Context, tx *sql.Tx, rt *schema.ResourceT
 	}
 	return r, nil
 }
+
+// DB returns the store's database handle, for tests and tools that need
+// SQL the store does not offer.
+func (s *Store) DB() *sql.DB { return s.w }

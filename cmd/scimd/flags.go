@@ -63,15 +63,17 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func dbFlag(fs *flag.FlagSet) *string {
-	return fs.String("db", env("SCIMD_DB", defaultDB), "database: a SQLite file path (env SCIMD_DB)")
+func dbFlag(fs *flag.FlagSet) *dbConfig {
+	return addDBFlags(fs)
 }
 
-// openStore opens the database named by dsn.
-func openStore(ctx context.Context, dsn string, logger *slog.Logger) (*sqlstore.Store, error) {
-	s, err := sqlstore.Open(ctx, dsn, sqlstore.Options{Logger: logger})
+// openStore opens the database c names.
+func openStore(ctx context.Context, c dbConfig, logger *slog.Logger) (*sqlstore.Store, error) {
+	opts := c.Options
+	opts.Logger = logger
+	s, err := sqlstore.Open(ctx, c.DSN, opts)
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", dsn, err)
+		return nil, fmt.Errorf("open database %s: %w", sqlstore.RedactDSN(c.DSN), err)
 	}
 	return s, nil
 }

@@ -37,9 +37,13 @@ Usage:
   scimd token list                        list tokens (never the secrets)
   scimd token revoke NAME_OR_ID           revoke a token
   scimd admin password [--user admin]     set a console password from standard input
+  scimd migrate                           apply database migrations (serve also does)
+  scimd copy --from DSN --to DSN          copy everything into a new database
+                                          (SQLite to PostgreSQL, or back)
   scimd version                           print the version
 
-Every command takes --db (env SCIMD_DB; default scimd-data/scimd.db).
+Every command takes --db (env SCIMD_DB; default scimd-data/scimd.db): a
+SQLite file path, or postgres://user:pass@host:port/db?sslmode=… .
 Run "scimd COMMAND -h" for a command's flags.
 `
 
@@ -56,6 +60,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = serve(ctx, args[1:], stdout, stderr)
 	case "token":
 		err = token(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		err = migrate(ctx, args[1:], stdout, stderr)
+	case "copy":
+		err = copyDB(ctx, args[1:], stdout, stderr)
 	case "admin":
 		err = adminCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "version", "--version", "-v":

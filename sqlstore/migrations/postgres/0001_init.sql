@@ -4,15 +4,19 @@
 -- filters on attributes without a column read the parsed document instead
 -- of parsing text on every row.
 
--- scim_fold is schema.Fold (NFC, then Unicode case folding, then NFC) as
--- closely as PostgreSQL's own functions allow. Stored folded columns are
--- computed in Go, so uniqueness never depends on this function; only
--- filters on attributes without a folded column use it. lower() under the
--- ICU root collation, when the server has ICU, lowercases all of Unicode
--- whatever the database's locale; full case folding differs from it for
--- a few characters (ß→ss, final sigma, ligatures, Cherokee…), which the
--- translate/replace calls below cover for the common ones. See
--- sqlstore/postgres.go and TestPostgresFold for the characters that remain.
+-- scim_fold is schema.Fold (NFC, Unicode full case folding, NFC) in SQL, for
+-- filters on attributes that have no folded column; the folded columns
+-- behind the unique indexes are computed in Go, so uniqueness never
+-- depends on it. lower() on the canonical decomposition (so that iota
+-- subscripts fold to iota, as case folding wants) under the ICU root
+-- collation lowercases all of Unicode whatever the database's locale; the
+-- translate and replace calls add what full case folding does beyond
+-- lowercasing (final sigma, ß→ss, ligatures…). TestPostgresFold checks it
+-- against schema.Fold on every code point: only Cherokee letters differ
+-- (Go's case folding swaps their case, so it is not even idempotent there;
+-- this function lowercases them).
+-- A server without ICU falls back to the database's own lower(), which in
+-- the C locale folds ASCII only (see the README).
 DO $do$
 DECLARE
 	coll text := '';
@@ -23,11 +27,9 @@ BEGIN
 	EXECUTE format($f$
 		CREATE FUNCTION scim_fold(t text) RETURNS text
 		LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-		AS $body$ SELECT normalize(replace(replace(replace(replace(replace(replace(translate(
-			lower(normalize(t, NFC)%s),
-			'ςϐϑϕϖϰϱϵẛſᲀᲁᲂᲃᲄᲅᲆᲇᲈι',
-			'σβθφπκρεṡsвдосттъѣꙋι'),
-			'ß', 'ss'), 'ẞ', 'ss'), 'ﬀ', 'ff'), 'ﬁ', 'fi'), 'ﬂ', 'fl'), 'ŉ', 'ʼn'), NFC) $body$
+		AS $body$ SELECT normalize(
+			replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(translate(lower(normalize(t, NFD)%s), 'µſͅςϐϑϕϖϰϱϵᲀᲁᲂᲃᲄᲅᲆᲇᲈ', 'μsισβθφπκρεвдосттъѣꙋ'), 'ß', 'ss'), 'ŉ', 'ʼn'), 'և', 'եւ'), 'ẚ', 'aʾ'), 'ﬀ', 'ff'), 'ﬁ', 'fi'), 'ﬂ', 'fl'), 'ﬃ', 'ffi'), 'ﬄ', 'ffl'), 'ﬅ', 'st'), 'ﬆ', 'st'), 'ﬓ', 'մն'), 'ﬔ', 'մե'), 'ﬕ', 'մի'), 'ﬖ', 'վն'), 'ﬗ', 'մխ'),
+			NFC) $body$
 	$f$, coll);
 END
 $do$;
