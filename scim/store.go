@@ -26,6 +26,30 @@ type Query struct {
 	// Count is the page size; 0 returns only the total.
 	Count int
 	Load  Load
+	// Base is the SCIM base URL the resources are rendered under, so that
+	// filters on meta.location and $ref compare what the client sees.
+	Base string
+}
+
+// Search is a list request spanning resource types (POST /.search at the
+// root, RFC 7644 §3.4.3): every part's matches are merged into one result,
+// ordered by each part's SortBy (the same attribute, resolved per type) and
+// then by id, and paged as one list.
+type Search struct {
+	// Parts holds one entry per resource type searched.
+	Parts      []SearchPart
+	Descending bool
+	StartIndex int // 1-based; values below 1 are treated as 1
+	Count      int // 0 returns only the total
+	Base       string
+}
+
+// SearchPart is one resource type's share of a Search.
+type SearchPart struct {
+	Type   *schema.ResourceType
+	Filter filter.Expr  // nil: all
+	SortBy *schema.Path // nil: by id
+	Load   Load
 }
 
 // Page is a list result.
@@ -63,8 +87,14 @@ type Resources interface {
 	Get(ctx context.Context, rt *schema.ResourceType, id string, load Load) (*Resource, error)
 
 	// List returns the page of resources matching q, and the total number
-	// of matches. Filters run in the database.
+	// of matches. Filters, sorting and paging run in the database; the
+	// results are exactly filter.Match's over the resources' documents.
+	// It returns a 400 *Error for a sortBy it cannot sort by.
 	List(ctx context.Context, rt *schema.ResourceType, q Query) (*Page, error)
+
+	// Search is List across resource types; each returned Resource carries
+	// its Type.
+	Search(ctx context.Context, q Search) (*Page, error)
 
 	// Update atomically reads the resource (resolved like Get), calls fn to
 	// modify it, and stores the result; fn's error aborts the update and is

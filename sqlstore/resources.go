@@ -137,6 +137,9 @@ func (s *Store) Create(ctx context.Context, r *scim.Resource) (*scim.Resource, e
 				return err
 			}
 		}
+		if err := s.bumpGeneration(ctx, tx); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, "create", out, changedKeys(nil, r.Attrs, len(r.Members), 0))
 	})
 	if err != nil {
@@ -279,6 +282,9 @@ func (s *Store) Update(ctx context.Context, rt *schema.ResourceType, id string, 
 		}
 		r.Meta.Version++
 		r.Meta.LastModified = s.now().UTC().Truncate(1e6)
+		if err := s.bumpGeneration(ctx, tx); err != nil {
+			return err
+		}
 		if err := s.updateRow(ctx, tx, r, after, before != after); err != nil {
 			return err
 		}
@@ -359,6 +365,9 @@ func (s *Store) Delete(ctx context.Context, rt *schema.ResourceType, id string, 
 			if _, err := tx.ExecContext(ctx, q, r.ID); err != nil {
 				return s.dbErr(err)
 			}
+		}
+		if err := s.bumpGeneration(ctx, tx); err != nil {
+			return err
 		}
 		return s.audit(ctx, tx, "delete", r, "")
 	})

@@ -39,6 +39,8 @@ func Run(t *testing.T, open func(t *testing.T) scim.Store) {
 		{"NestedGroups", testNestedGroups},
 		{"DeleteCascades", testDeleteCascades},
 		{"ListFilter", testListFilter},
+		{"Query", testQuery},
+		{"Differential", testDifferential},
 		{"Tokens", testTokens},
 	}
 	for _, tt := range tests {
