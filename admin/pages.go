@@ -111,6 +111,8 @@ var funcs = template.FuncMap{
 		return s
 	},
 	"lower": strings.ToLower,
+	// commas lets a list of attribute names wrap between names.
+	"commas": func(s string) string { return strings.ReplaceAll(s, ",", ", ") },
 	"sortcol": func(v *view, key, label string) sortCol {
 		c := sortCol{Label: label, Active: v.Sort == key, Desc: v.Desc}
 		q := url.Values{}
