@@ -56,12 +56,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "SCIM connector base URL: %s\n", base)
 	if len(tokens) == 0 {
 		secret, err := createToken(scim.WithActor(ctx, scim.Actor{Name: "first start", Kind: "system"}), st, "initial", 0, time.Now())
-		if err != nil {
+		switch {
+		case err != nil && anyToken(ctx, st):
+			// Another replica starting at the same time made it; it shows it.
+		case err != nil:
 			ln.Close()
 			return err
+		default:
+			fmt.Fprintf(stdout, "SCIM bearer token (named \"initial\"; shown only this once, store it now):\n%s\n", secret)
+			fmt.Fprintln(stdout, "Paste the base URL and the token into Okta (Provisioning › Integration: SCIM connector base URL, HTTP Header) or Entra ID (Provisioning › Admin Credentials: Tenant URL, Secret Token).")
 		}
-		fmt.Fprintf(stdout, "SCIM bearer token (named \"initial\"; shown only this once, store it now):\n%s\n", secret)
-		fmt.Fprintln(stdout, "Paste the base URL and the token into Okta (Provisioning › Integration: SCIM connector base URL, HTTP Header) or Entra ID (Provisioning › Admin Credentials: Tenant URL, Secret Token).")
 	}
 	if err := firstAdmin(ctx, st, base, stdout); err != nil {
 		ln.Close()
@@ -135,4 +139,11 @@ func displayAddr(a net.Addr) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// anyToken reports whether a token exists (after a failed first-start
+// token: another replica may have made one at the same moment).
+func anyToken(ctx context.Context, st scim.Tokens) bool {
+	ts, err := st.ListTokens(ctx)
+	return err == nil && len(ts) > 0
 }
