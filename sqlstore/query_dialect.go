@@ -113,4 +113,3 @@ func (s *Store) qd() *queryDialect {
 // queryDialects holds the query dialects of databases other than SQLite,
 // by dialect name.
 var queryDialects = map[string]*queryDialect{}
-
