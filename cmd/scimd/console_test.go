@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -362,5 +366,127 @@ func TestConsoleWithoutJavaScript(t *testing.T) {
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		t.Fatal("browser timed out")
+	}
+}
+
+// consoleSignIn signs in through the console's JSON API and returns a
+// client holding the session cookie, and the CSRF token.
+func consoleSignIn(t *testing.T, root, user, pw string) (*http.Client, string, int) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	body, _ := json.Marshal(map[string]string{"username": user, "password": pw})
+	res, err := c.Post(root+"/admin/api/session", "application/json", bytes.NewReader(body))
+	must(t, "sign in", err)
+	defer res.Body.Close()
+	var s struct{ CsrfToken string }
+	_ = json.NewDecoder(res.Body).Decode(&s)
+	return c, s.CsrfToken, res.StatusCode
+}
+
+func TestConsoleAndSCIMAreSeparate(t *testing.T) {
+	in := start(t, filepath.Join(t.TempDir(), "scimd.db"))
+	pw := consolePassword(t, in)
+	root := "http://" + in.addr
+	c, csrf, st := consoleSignIn(t, root, "admin", pw)
+	if st != http.StatusOK || csrf == "" {
+		t.Fatalf("console sign-in: %d", st)
+	}
+	// The console session opens no SCIM endpoint…
+	req, _ := http.NewRequest("GET", in.base+"/Users", nil)
+	res, err := c.Do(req)
+	must(t, "SCIM with a session", err)
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("SCIM with the console session cookie: %d, want 401", res.StatusCode)
+	}
+	// … and the SCIM token no console endpoint.
+	req, _ = http.NewRequest("GET", root+"/admin/api/tokens", nil)
+	req.Header.Set("Authorization", "Bearer "+in.token)
+	res, err = http.DefaultClient.Do(req)
+	must(t, "console with a bearer token", err)
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("console API with the SCIM token: %d, want 401", res.StatusCode)
+	}
+	// A failed SCIM write lands in the audit trail, without its body.
+	if st, _ := call(t, in.token, "POST", in.base+"/Users", `{"userName":"dup@example.com","password":"hunter2-secret"}`); st != http.StatusCreated {
+		t.Fatalf("create: %d", st)
+	}
+	if st, _ := call(t, in.token, "POST", in.base+"/Users", `{"userName":"DUP@example.com","password":"hunter2-secret"}`); st != http.StatusConflict {
+		t.Fatalf("duplicate: %d", st)
+	}
+	if st, _ := call(t, in.token, "DELETE", in.base+"/Users/nobody", ""); st != http.StatusNotFound {
+		t.Fatalf("delete unknown: %d", st)
+	}
+	res, err = c.Get(root + "/admin/api/audit?actor=initial")
+	must(t, "audit", err)
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{`"outcome": "failure: 409 uniqueness"`, `"outcome": "failure: 404"`, `"resourceId": "nobody"`, `"resourceName": "dup@example.com"`} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("audit lacks %s:\n%s", want, raw)
+		}
+	}
+	for _, secret := range []string{"hunter2-secret", in.token, pw} {
+		if strings.Contains(string(raw), secret) {
+			t.Errorf("a secret is in the audit trail: %q", secret)
+		}
+	}
+	// / leads to the console.
+	nr := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err = nr.Get(root + "/")
+	must(t, "root", err)
+	res.Body.Close()
+	if res.StatusCode != http.StatusFound || res.Header.Get("Location") != "/admin/" {
+		t.Fatalf("/: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+}
+
+func TestAdminPasswordCommand(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "scimd.db")
+	in := start(t, db)
+	old := consolePassword(t, in)
+	root := "http://" + in.addr
+	c, csrf, _ := consoleSignIn(t, root, "admin", old)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"admin", "password", "--db", db}, strings.NewReader("short\n"), &out, &errb); code != 1 || !strings.Contains(errb.String(), "at least 12") {
+		t.Fatalf("short password: exit %d, %s", code, errb.String())
+	}
+	if code := run(context.Background(), []string{"admin", "password", "--db", db}, strings.NewReader("a brand new passphrase\n"), &out, &errb); code != 0 {
+		t.Fatalf("admin password: exit %d, %s", code, errb.String())
+	}
+	// The running server sees it at once: old sessions are gone, the old
+	// password fails, the new one works.
+	req, _ := http.NewRequest("GET", root+"/admin/api/session", nil)
+	req.Header.Set("X-CSRF-Token", csrf)
+	res, err := c.Do(req)
+	must(t, "old session", err)
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("session from before the password change: %d, want 401", res.StatusCode)
+	}
+	if _, _, st := consoleSignIn(t, root, "admin", old); st != http.StatusUnauthorized {
+		t.Fatalf("old password: %d", st)
+	}
+	if _, _, st := consoleSignIn(t, root, "admin", "a brand new passphrase"); st != http.StatusOK {
+		t.Fatalf("new password: %d", st)
+	}
+	in.stop(t)
+	// A restart prints no password again.
+	again := start(t, db)
+	// Stop it and read everything it printed.
+	again.cancel()
+	again.cancel = nil
+	for l := range again.lines {
+		again.output = append(again.output, l)
+	}
+	if code := <-again.done; code != 0 {
+		t.Fatalf("second start exited with %d", code)
+	}
+	for _, l := range again.output {
+		if strings.Contains(l, "Console user") {
+			t.Fatalf("second start printed a console password: %q", again.output)
+		}
 	}
 }
