@@ -557,6 +557,14 @@ func TestDirectory(t *testing.T) {
 	if got := strings.Join(names(body), ","); got != "alice@example.com" || !strings.Contains(body, "SCIM filter") {
 		t.Errorf("SCIM filter: %s", got)
 	}
+	_, body = b.get("/admin/users?sort=created&order=desc&q=" + url.QueryEscape(`userName ew "example.com"`))
+	if got := strings.Join(names(body), ","); got != "erin@example.com,dave@example.com,bob@example.com,alice@example.com,carol@example.com" {
+		t.Errorf("SCIM filter, newest first: %s", got)
+	}
+	_, body = b.get("/admin/users?q=" + url.QueryEscape(`userName ew "example.com" and active eq true`))
+	if got := strings.Join(names(body), ","); got != "alice@example.com,carol@example.com,dave@example.com,erin@example.com" {
+		t.Errorf("SCIM filter sorted by name: %s", got)
+	}
 	if res, body := b.get("/admin/users?q=" + url.QueryEscape(`userName eq`)); res.StatusCode != 400 || !strings.Contains(body, "not a valid SCIM filter") {
 		t.Errorf("bad filter: %d", res.StatusCode)
 	}

@@ -327,15 +327,13 @@ func (s *Server) listDir(r *http.Request, rt *schema.ResourceType, q dirQuery, c
 		return nil, true, errBadRequest("%s", filterError(err))
 	}
 	if isFilter {
-		sq := scim.Query{Filter: e, StartIndex: q.start, Count: count}
-		if q.sort != "name" || q.desc {
-			attr := map[string]string{"name": nameAttr(rt), "created": "meta.created", "modified": "meta.lastModified"}[q.sort]
-			p, err := rt.ParsePath(attr)
-			if err != nil {
-				return nil, true, err
-			}
-			sq.SortBy, sq.Descending = &p, q.desc
+		sq := scim.Query{Filter: e, StartIndex: q.start, Count: count, Base: s.BaseURL(r)}
+		attr := map[string]string{"name": nameAttr(rt), "created": "meta.created", "modified": "meta.lastModified"}[q.sort]
+		p, err := rt.ParsePath(attr)
+		if err != nil {
+			return nil, true, err
 		}
+		sq.SortBy, sq.Descending = &p, q.desc
 		page, err := s.Store.List(r.Context(), rt, sq)
 		if err != nil {
 			code, msg, internal := status(err)
