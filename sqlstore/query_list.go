@@ -385,6 +385,11 @@ func (s *Store) List(ctx context.Context, rt *schema.ResourceType, q scim.Query)
 		return page, nil
 	}
 	kc := "k"
+	if s.d.name == "postgres" {
+		// PostgreSQL's ORDER BY can name an output column only bare, not
+		// inside an expression (k IS NULL, k COLLATE "C").
+		kc = key.expr
+	}
 	sel := "SELECT " + key.expr + " AS k, " + prefixed("r.", resourceCols) + " FROM " + tbl + " r WHERE " + cond
 	order := " ORDER BY " + s.orderBy(key, kc, q.Descending)
 	bm, pos, found := cache.before(ck, gen, start)
