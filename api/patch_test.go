@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,7 +15,6 @@ import (
 	"github.com/scimd/scimd/api"
 	"github.com/scimd/scimd/scim"
 	"github.com/scimd/scimd/scim/schema"
-	"github.com/scimd/scimd/sqlstore"
 )
 
 // recordingStore is the real store with Update's options recorded.
@@ -37,7 +35,7 @@ func (s *recordingStore) Update(ctx context.Context, rt *schema.ResourceType, id
 // token.
 func patchServer(t testing.TB, wrap func(scim.Store) scim.Store) (string, string) {
 	t.Helper()
-	st, err := sqlstore.Open(context.Background(), filepath.Join(t.TempDir(), "scimd.db"), sqlstore.Options{})
+	st, err := openSQL(t)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,6 @@ import (
 
 	"github.com/scimd/scimd/api"
 	"github.com/scimd/scimd/scim"
-	"github.com/scimd/scimd/sqlstore"
 )
 
 // replayFlow is one file: a sequence of exchanges.
@@ -129,7 +128,7 @@ func TestReplay(t *testing.T) {
 // replayServer starts the real server on a fresh database.
 func replayServer(t *testing.T) (base string, token string) {
 	t.Helper()
-	st, err := sqlstore.Open(context.Background(), filepath.Join(t.TempDir(), "scimd.db"), sqlstore.Options{})
+	st, err := openSQL(t)
 	if err != nil {
 		t.Fatal(err)
 	}
