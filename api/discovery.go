@@ -12,7 +12,7 @@ import (
 // constants: the features whose support depends on the build.
 var Capabilities = struct {
 	Patch, Sort bool
-}{Patch: true, Sort: false}
+}{Patch: true, Sort: true}
 
 func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) error {
 	base := s.baseURL(r)

@@ -317,6 +317,7 @@ func (s *Server) list(rt *schema.ResourceType) handlerFunc {
 }
 
 func (s *Server) runList(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType, lr *listRequest) error {
+	lr.query.Base = s.baseURL(r)
 	page, err := s.Store.List(r.Context(), rt, lr.query)
 	if err != nil {
 		return err
@@ -380,6 +381,116 @@ func (s *Server) search(rt *schema.ResourceType) handlerFunc {
 	}
 }
 
+// searchAll is POST /.search at the root (RFC 7644 §3.4.3): Users and
+// Groups as one list. Each parameter is resolved per resource type:
+//
+//   - a filter naming an attribute a type lacks (userName for groups)
+//     matches no resource of that type; one valid for no type is a 400;
+//   - sortBy orders both types by the attribute; resources of a type that
+//     lacks it sort as if it were missing (last, ascending);
+//   - attributes and excludedAttributes ignore, per type, the names the
+//     type lacks; a name no type has is a 400.
 func (s *Server) searchAll(w http.ResponseWriter, r *http.Request) error {
-	return scim.Errorf(http.StatusNotImplemented, "", "search across resource types is not implemented yet; POST /Users/.search or /Groups/.search")
+	get, err := s.searchBody(w, r)
+	if err != nil {
+		return err
+	}
+	q := scim.Search{Base: s.baseURL(r)}
+	projs := map[*schema.ResourceType]*schema.Projection{}
+	var filterErr error
+	sortBy := strings.TrimSpace(get("sortBy"))
+	for _, rt := range schema.ResourceTypes {
+		lr, err := parseList(rt, forType(rt, get))
+		if err != nil {
+			if _, ok := err.(*schema.Error); ok && strings.TrimSpace(get("filter")) != "" {
+				if _, ferr := filter.Parse(rt, get("filter")); ferr != nil {
+					filterErr = cmpErr(filterErr, ferr)
+					continue // this type has no match
+				}
+			}
+			return err
+		}
+		q.Parts = append(q.Parts, scim.SearchPart{Type: rt, Filter: lr.query.Filter, SortBy: lr.query.SortBy, Load: lr.query.Load})
+		q.StartIndex, q.Count, q.Descending = lr.query.StartIndex, lr.query.Count, lr.query.Descending
+		projs[rt] = lr.proj
+	}
+	if len(q.Parts) == 0 {
+		return filterErr
+	}
+	if sortBy != "" {
+		found := false
+		for _, p := range q.Parts {
+			found = found || p.SortBy != nil
+		}
+		if !found {
+			if _, err := schema.UserType.ParsePath(sortBy); err != nil {
+				return scim.BadRequest("invalidValue", "sortBy: %s", err.(*schema.Error).Detail)
+			}
+		}
+		q.Sorted = true
+	}
+	for _, attrs := range []string{get("attributes"), get("excludedAttributes")} {
+		for _, a := range strings.Split(attrs, ",") {
+			if a = strings.TrimSpace(a); a != "" && !anyType(a) {
+				return scim.BadRequest("invalidValue", "attributes: no attribute %q in any resource type", a)
+			}
+		}
+	}
+	page, err := s.Store.Search(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	items := make([]any, len(page.Resources))
+	for i, res := range page.Resources {
+		items[i] = projs[res.Type].Render(res.Type, res.Doc(q.Base))
+	}
+	return writeJSON(w, http.StatusOK, listResponse(page.Total, max(q.StartIndex, 1), items))
+}
+
+// cmpErr keeps the first error.
+func cmpErr(first, err error) error {
+	if first != nil {
+		return first
+	}
+	return err
+}
+
+// anyType reports whether some resource type has the attribute path a.
+func anyType(a string) bool {
+	for _, rt := range schema.ResourceTypes {
+		if _, err := rt.ParsePath(a); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// forType adapts search parameters to resource type rt: sortBy and
+// projection paths that rt lacks are dropped.
+func forType(rt *schema.ResourceType, get func(string) string) func(string) string {
+	keep := func(list string) string {
+		var out []string
+		for _, a := range strings.Split(list, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				if _, err := rt.ParsePath(a); err == nil {
+					out = append(out, a)
+				}
+			}
+		}
+		return strings.Join(out, ",")
+	}
+	return func(name string) string {
+		v := get(name)
+		switch strings.ToLower(name) {
+		case "sortby", "attributes", "excludedattributes":
+			kept := keep(v)
+			if strings.EqualFold(name, "attributes") && kept == "" && strings.TrimSpace(v) != "" {
+				// Nothing asked for exists in rt: return only what is
+				// always returned.
+				return "id"
+			}
+			return kept
+		}
+		return v
+	}
 }

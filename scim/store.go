@@ -39,6 +39,10 @@ type Search struct {
 	// Parts holds one entry per resource type searched.
 	Parts      []SearchPart
 	Descending bool
+	// Sorted says the search has a sortBy: a part whose SortBy is nil
+	// (its type lacks the attribute) then sorts as if the key were
+	// missing, rather than by id.
+	Sorted     bool
 	StartIndex int // 1-based; values below 1 are treated as 1
 	Count      int // 0 returns only the total
 	Base       string

@@ -468,6 +468,9 @@ func (s *Store) Search(ctx context.Context, q scim.Search) (*scim.Page, error) {
 		if err != nil {
 			return nil, err
 		}
+		if q.Sorted && part.SortBy == nil {
+			key = sortKey{expr: "NULL", nullable: true, text: true}
+		}
 		keys = append(keys, key)
 		cond, err := t.cond(part.Filter)
 		if err != nil {
