@@ -25,7 +25,7 @@ func querySeed(t *testing.T, ts *testServer) map[string]string {
 	users := []map[string]any{
 		{"userName": "bjensen@example.com", "externalId": "jyoung", "name": map[string]any{"givenName": "Barbara", "familyName": "Jensen"},
 			"title": "Tour Guide", "active": true, "displayName": "Babs Jensen",
-			"emails": []any{map[string]any{"value": "bjensen@example.com", "type": "work", "primary": true}, map[string]any{"value": "babs@jensen.org", "type": "home"}},
+			"emails":                 []any{map[string]any{"value": "bjensen@example.com", "type": "work", "primary": true}, map[string]any{"value": "babs@jensen.org", "type": "home"}},
 			schema.EnterpriseUserURN: map[string]any{"department": "Tour Operations", "employeeNumber": "701"}},
 		{"userName": "JSmith", "externalId": "JYOUNG", "name": map[string]any{"givenName": "Jim", "familyName": "Smith"},
 			"active": false, "emails": []any{map[string]any{"value": "JSmith@Example.COM", "type": "Work"}},
@@ -78,7 +78,7 @@ func TestFilterCorpus(t *testing.T) {
 		// eq and case rules: userName is case-insensitive, externalId and id exact.
 		{`userName eq "BJENSEN@example.com"`, []string{b}},
 		{`USERNAME EQ "jsmith"`, []string{j}},
-		{`userName eq "STRASSE"`, []string{s}}, // full case folding: ß folds to ss
+		{`userName eq "STRASSE"`, []string{s}},   // full case folding: ß folds to ss
 		{`userName eq "zoe\u0308"`, []string{z}}, // NFC
 		{`externalId eq "jyoung"`, []string{b}},
 		{`externalId eq jyoung`, []string{b}}, // the bare word of Entra's old example
