@@ -303,6 +303,11 @@ func (t *translator) opVal(v val, op filter.Op, want any, c *filter.Compare) (st
 	default:
 		return "", unsupported(c, "unknown operator")
 	}
+	if v.json == "" {
+		// A column: two-valued without COALESCE, which would hide the
+		// comparison from the index.
+		return "(" + v.text + " IS NOT NULL AND " + nonEmpty + cond + ")", nil
+	}
 	return "(COALESCE(" + guard + nonEmpty + cond + ", 0=1))", nil
 }
 
