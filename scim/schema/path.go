@@ -102,6 +102,16 @@ func (rt *ResourceType) ParsePath(s string) (Path, error) {
 	}
 	if p.Attr == nil {
 		p.Attr = p.Schema.Attr(name)
+		if p.Attr == nil && p.Schema == rt.Schema && !strings.HasPrefix(strings.ToLower(s), "urn:") {
+			// An unqualified extension attribute ("manager", "department"):
+			// no extension attribute shares a name with a core one.
+			for _, e := range rt.Extensions {
+				if a := e.Schema.Attr(name); a != nil {
+					p.Schema, p.Attr = e.Schema, a
+					break
+				}
+			}
+		}
 	}
 	if p.Attr == nil {
 		return p, Errorf("invalidPath", "no attribute %q in %s", rest, rt.ID)
