@@ -26,7 +26,7 @@ type instance struct {
 
 // start runs "scimd serve" on a free port with the given database and
 // reads its banner.
-func start(t *testing.T, db string) *instance {
+func start(t testing.TB, db string) *instance {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -82,7 +82,7 @@ func start(t *testing.T, db string) *instance {
 	return in
 }
 
-func waitUp(t *testing.T, url string) {
+func waitUp(t testing.TB, url string) {
 	t.Helper()
 	for i := 0; i < 100; i++ {
 		if res, err := http.Get(url); err == nil {
@@ -95,7 +95,7 @@ func waitUp(t *testing.T, url string) {
 }
 
 // stop sends the equivalent of SIGTERM and waits for a clean exit.
-func (in *instance) stop(t *testing.T) {
+func (in *instance) stop(t testing.TB) {
 	t.Helper()
 	if in.cancel == nil {
 		return
