@@ -138,7 +138,9 @@ func TestConcurrentIfMatch(t *testing.T) {
 					defer wg.Done()
 					body := fmt.Sprintf(`{"userName":"race","nickName":"w%d"}`, i)
 					if method == "PATCH" {
-						body = fmt.Sprintf(`{"Operations":[{"op":"replace","path":"nickName","value":"w%d"}]}`, i)
+						// Values unlike the PUTs': a PATCH restating the PUT winner's
+						// value would be a no-op, which rightly succeeds.
+						body = fmt.Sprintf(`{"Operations":[{"op":"replace","path":"nickName","value":"p%d"}]}`, i)
 					}
 					statuses[i], _, _ = call(t, token, method, url, body, "If-Match", etag)
 				}()
