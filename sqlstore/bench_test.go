@@ -2,7 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
-		"fmt"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"

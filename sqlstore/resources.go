@@ -243,7 +243,7 @@ func (s *Store) Update(ctx context.Context, rt *schema.ResourceType, id string, 
 			oldMembers = append([]scim.Member(nil), r.Members...)
 		}
 		wasLoaded := r.MembersLoaded
-		r.Attrs = cloneMap(r.Attrs)
+		r.Attrs = scim.CloneAttrs(r.Attrs)
 		if err := fn(r); err != nil {
 			return err
 		}
@@ -371,28 +371,6 @@ func (s *Store) Delete(ctx context.Context, rt *schema.ResourceType, id string, 
 		}
 		return s.audit(ctx, tx, "delete", r, "")
 	})
-}
-
-func cloneMap(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = cloneValue(v)
-	}
-	return out
-}
-
-func cloneValue(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		return cloneMap(v)
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = cloneValue(e)
-		}
-		return out
-	}
-	return v
 }
 
 // changedKeys describes what changed between two attribute trees, for the

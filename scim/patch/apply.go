@@ -82,7 +82,7 @@ func valueEqs(e filter.Expr) ([]string, bool) {
 // noTarget (add or replace through a filter that matches nothing and from
 // which no element can be built), or ErrMembersNotLoaded.
 func Apply(rt *schema.ResourceType, res *scim.Resource, ops []Op) error {
-	ap := &applier{rt: rt, res: res, doc: cloneMap(res.Attrs),
+	ap := &applier{rt: rt, res: res, doc: scim.CloneAttrs(res.Attrs),
 		added: map[string]bool{}, removed: map[string]bool{}}
 	if rt == schema.GroupType && NeedsMembers(rt, ops) {
 		if !res.MembersLoaded {
@@ -431,7 +431,7 @@ func (ap *applier) single(op Op, container map[string]any, a *schema.Attribute) 
 		// (manager: value and $ref) is replaced whole instead, so that a
 		// new value never keeps the old $ref.
 		m, _ := old.(map[string]any)
-		merged := cloneMap(m)
+		merged := scim.CloneAttrs(m)
 		for k, v := range dv.(map[string]any) {
 			if err := ap.checkImmutable(op, a.Sub(k), merged[k], v); err != nil {
 				return err
@@ -454,7 +454,7 @@ func (ap *applier) subAttr(op Op, container map[string]any, a, sub *schema.Attri
 	m, _ := container[a.Name].(map[string]any)
 	if op.Op == "remove" {
 		if m != nil {
-			m = cloneMap(m)
+			m = scim.CloneAttrs(m)
 			delete(m, sub.Name)
 			container[a.Name] = m
 		}
@@ -464,7 +464,7 @@ func (ap *applier) subAttr(op Op, container map[string]any, a, sub *schema.Attri
 	if err != nil {
 		return ap.valueError(op, err)
 	}
-	m = cloneMap(m)
+	m = scim.CloneAttrs(m)
 	if dv == nil {
 		if op.Op == "replace" {
 			delete(m, sub.Name)
@@ -536,7 +536,7 @@ func (ap *applier) multi(op Op, container map[string]any, a *schema.Attribute, f
 			for i, e := range list {
 				if sameElement(a, e, n) {
 					em, nm := e.(map[string]any), n.(map[string]any)
-					merged := cloneMap(em)
+					merged := scim.CloneAttrs(em)
 					for k, v := range nm {
 						if k == "value" {
 							continue // the same value, perhaps in another case: kept as stored
@@ -583,7 +583,7 @@ func (ap *applier) multi(op Op, container map[string]any, a *schema.Attribute, f
 				if sub == nil {
 					continue
 				}
-				m := cloneMap(e.(map[string]any))
+				m := scim.CloneAttrs(e.(map[string]any))
 				delete(m, sub.Name)
 				e = m
 			}
@@ -643,7 +643,7 @@ func (ap *applier) multi(op Op, container map[string]any, a *schema.Attribute, f
 	}
 	var touched []map[string]any
 	for _, i := range matched {
-		m := cloneMap(list[i].(map[string]any))
+		m := scim.CloneAttrs(list[i].(map[string]any))
 		if set == nil {
 			if op.Op == "replace" {
 				list[i] = nil // replace with null: the element goes
@@ -797,26 +797,4 @@ func jsonEqual(a, b any) bool {
 	ja, err1 := json.Marshal(a)
 	jb, err2 := json.Marshal(b)
 	return err1 == nil && err2 == nil && string(ja) == string(jb)
-}
-
-func cloneMap(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = cloneValue(v)
-	}
-	return out
-}
-
-func cloneValue(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		return cloneMap(v)
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = cloneValue(e)
-		}
-		return out
-	}
-	return v
 }

@@ -106,7 +106,7 @@ func FuzzApply(f *testing.F) {
 				if loaded {
 					res.Members, res.MembersLoaded = []scim.Member{{Value: "u1", Type: "User", Display: "alice"}}, true
 				}
-				before := cloneMap(res.Attrs)
+				before := scim.CloneAttrs(res.Attrs)
 				err := Apply(rt, res, parsed)
 				if errors.Is(err, ErrMembersNotLoaded) {
 					if loaded || !NeedsMembers(rt, parsed) {

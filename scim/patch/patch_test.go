@@ -251,7 +251,7 @@ func TestApplyErrors(t *testing.T) {
 			}
 			res := resource(t, tc.rt, start)
 			res.Members, res.MembersLoaded = []scim.Member{{Value: "m1", Type: "User"}}, true
-			before := cloneMap(res.Attrs)
+			before := scim.CloneAttrs(res.Attrs)
 			err := run(t, res, tc.body)
 			if got := scimType(err); got != tc.want {
 				t.Fatalf("error %v: scimType %q, want %q", err, got, tc.want)
