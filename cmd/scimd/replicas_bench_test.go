@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -154,27 +153,17 @@ func BenchmarkReplicas(b *testing.B) {
 	}
 }
 
-var (
-	seedMu   sync.Mutex
-	seedFile string
-	extraIDs []string
-)
+// extraIDs are the ids of the users outside the big group.
+var extraIDs []string
 
-// seedSQLite builds, once per process, a SQLite database with n users
-// (userN@example.com), 5,000 more (extraN@example.com) and a group
-// "everyone" holding the first n. Rows are inserted directly, in one
-// transaction, as the store would write them.
+// seedSQLite builds a SQLite database with n users (userN@example.com),
+// 5,000 more (extraN@example.com) and a group "everyone" holding the first
+// n. Rows are inserted directly, in one transaction, as the store would
+// write them. BenchmarkReplicas runs once per process (its sub-benchmarks
+// are what repeat), so this does too.
 func seedSQLite(b *testing.B, n int) string {
 	b.Helper()
-	seedMu.Lock()
-	defer seedMu.Unlock()
-	if seedFile != "" {
-		return seedFile
-	}
-	dir, err := os.MkdirTemp("", "scimd-bench")
-	if err != nil {
-		b.Fatal(err)
-	}
+	dir := b.TempDir()
 	path := filepath.Join(dir, "seed.db")
 	ctx := context.Background()
 	s, err := sqlstore.Open(ctx, path, sqlstore.Options{})
@@ -218,7 +207,6 @@ func seedSQLite(b *testing.B, n int) string {
 	if err := tx.Commit(); err != nil {
 		b.Fatal(err)
 	}
-	seedFile = path
 	return path
 }
 
