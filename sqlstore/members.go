@@ -36,34 +36,47 @@ func (s *Store) members(ctx context.Context, q queryer, groupID string) ([]scim.
 	return out, s.dbErr(rows.Err())
 }
 
-// groupsOf returns the groups a user is in, directly or through nested
-// groups. Writes keep membership acyclic; the depth bound is a second guard.
-func (s *Store) groupsOf(ctx context.Context, q queryer, userID string) ([]scim.GroupRef, error) {
-	rows, err := q.QueryContext(ctx, `WITH RECURSIVE anc(gid, depth) AS (
-			SELECT group_id, 0 FROM scim_members WHERE member_id = $1
-			UNION
-			SELECT m.group_id, a.depth + 1 FROM scim_members m JOIN anc a ON m.member_id = a.gid WHERE a.depth < 64
-		)
-		SELECT g.id, g.display_name, MIN(a.depth) FROM anc a JOIN scim_groups g ON g.id = a.gid
-		GROUP BY g.id, g.display_name ORDER BY g.id`, userID)
-	if err != nil {
-		return nil, s.dbErr(err)
+// groupsOf returns the groups of each user in users (ids), directly or
+// through nested groups, in one query per chunk of users: a page of 100
+// users costs one round trip, not 100. Writes keep membership acyclic; the
+// depth bound is a second guard.
+func (s *Store) groupsOf(ctx context.Context, q queryer, users []string) (map[string][]scim.GroupRef, error) {
+	out := make(map[string][]scim.GroupRef, len(users))
+	for _, u := range users {
+		out[u] = []scim.GroupRef{}
 	}
-	defer rows.Close()
-	out := []scim.GroupRef{}
-	for rows.Next() {
-		var g scim.GroupRef
-		var depth int
-		if err := rows.Scan(&g.Value, &g.Display, &depth); err != nil {
+	for i := 0; i < len(users); i += chunk {
+		in, args := inList(users[i:min(i+chunk, len(users))], 1)
+		rows, err := q.QueryContext(ctx, `WITH RECURSIVE anc(uid, gid, depth) AS (
+				SELECT member_id, group_id, 0 FROM scim_members WHERE member_id IN (`+in+`)
+				UNION
+				SELECT a.uid, m.group_id, a.depth + 1 FROM scim_members m JOIN anc a ON m.member_id = a.gid WHERE a.depth < 64
+			)
+			SELECT a.uid, g.id, g.display_name, MIN(a.depth) FROM anc a JOIN scim_groups g ON g.id = a.gid
+			GROUP BY a.uid, g.id, g.display_name ORDER BY a.uid, g.id`, args...)
+		if err != nil {
 			return nil, s.dbErr(err)
 		}
-		g.Type = "direct"
-		if depth > 0 {
-			g.Type = "indirect"
+		for rows.Next() {
+			var uid string
+			var g scim.GroupRef
+			var depth int
+			if err := rows.Scan(&uid, &g.Value, &g.Display, &depth); err != nil {
+				rows.Close()
+				return nil, s.dbErr(err)
+			}
+			g.Type = "direct"
+			if depth > 0 {
+				g.Type = "indirect"
+			}
+			out[uid] = append(out[uid], g)
 		}
-		out = append(out, g)
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, s.dbErr(err)
+		}
 	}
-	return out, s.dbErr(rows.Err())
+	return out, nil
 }
 
 // resolve maps member values (ids of users or groups, else userNames) to

@@ -438,10 +438,8 @@ func (s *Store) List(ctx context.Context, rt *schema.ResourceType, q scim.Query)
 	if n := len(page.Resources); n > 0 {
 		cache.put(ck, gen, start-1+n, last)
 	}
-	for _, r := range page.Resources {
-		if err := s.load(ctx, tx, r, q.Load); err != nil {
-			return nil, err
-		}
+	if err := s.loadAll(ctx, tx, page.Resources, q.Load); err != nil {
+		return nil, err
 	}
 	return page, nil
 }

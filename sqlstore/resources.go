@@ -97,19 +97,37 @@ func (s *Store) find(ctx context.Context, q queryer, rt *schema.ResourceType, x 
 
 // load fills the derived attributes asked for.
 func (s *Store) load(ctx context.Context, q queryer, r *scim.Resource, load scim.Load) error {
-	if r.Type == schema.GroupType && load.Members {
-		ms, err := s.members(ctx, q, r.ID)
-		if err != nil {
-			return err
+	return s.loadAll(ctx, q, []*scim.Resource{r}, load)
+}
+
+// loadAll fills the derived attributes asked for on a page of resources:
+// users' groups in one query, groups' members one group at a time (a
+// member list may be 100,000 long).
+func (s *Store) loadAll(ctx context.Context, q queryer, rs []*scim.Resource, load scim.Load) error {
+	var users []string
+	for _, r := range rs {
+		switch {
+		case r.Type == schema.GroupType && load.Members:
+			ms, err := s.members(ctx, q, r.ID)
+			if err != nil {
+				return err
+			}
+			r.Members, r.MembersLoaded = ms, true
+		case r.Type == schema.UserType && load.Groups:
+			users = append(users, r.ID)
 		}
-		r.Members, r.MembersLoaded = ms, true
 	}
-	if r.Type == schema.UserType && load.Groups {
-		gs, err := s.groupsOf(ctx, q, r.ID)
-		if err != nil {
-			return err
+	if len(users) == 0 {
+		return nil
+	}
+	gs, err := s.groupsOf(ctx, q, users)
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if g, ok := gs[r.ID]; ok && r.Type == schema.UserType {
+			r.Groups, r.GroupsLoaded = g, true
 		}
-		r.Groups, r.GroupsLoaded = gs, true
 	}
 	return nil
 }

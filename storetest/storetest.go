@@ -503,6 +503,30 @@ func testNestedGroups(t *testing.T, s scim.Store) {
 	if diff := cmp.Diff(want, got.Groups); diff != "" {
 		t.Errorf("derived groups (-want +got):\n%s", diff)
 	}
+	// A page of users gets the same derived groups as each user alone
+	// (the store may load them for the whole page at once).
+	other := User(t, s, "nested-other@example.com")
+	Group(t, s, "other-only", other.ID)
+	User(t, s, "nested-none@example.com")
+	page, err := s.List(ctx, schema.UserType, scim.Query{StartIndex: 1, Count: 100, Load: scim.Load{Groups: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range page.Resources {
+		one, err := s.Get(ctx, schema.UserType, r.ID, scim.Load{Groups: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.GroupsLoaded {
+			t.Errorf("list did not load groups of %s", r.Name())
+		}
+		if diff := cmp.Diff(one.Groups, r.Groups); diff != "" {
+			t.Errorf("groups of %s in a list differ from Get (-get +list):\n%s", r.Name(), diff)
+		}
+	}
+	if len(page.Resources) != 3 {
+		t.Errorf("listed %d users, want 3", len(page.Resources))
+	}
 	g, _ := s.Get(ctx, schema.GroupType, middle.ID, scim.Load{Members: true})
 	if len(g.Members) != 1 || g.Members[0].Type != "Group" || g.Members[0].Display != "inner" {
 		t.Errorf("middle's members = %+v, want the group inner", g.Members)
