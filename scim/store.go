@@ -105,7 +105,12 @@ type Resources interface {
 	// returned as is. An update that changes nothing leaves meta.version
 	// and meta.lastModified as they were. It returns ErrNotFound,
 	// ErrPrecondition if opts.IfMatch is set and differs, ErrConflict if a
-	// rename collides, or a 400 *Error for unknown members.
+	// rename collides, ErrUnavailable when the database stays unreachable,
+	// or a 400 *Error for unknown members.
+	//
+	// fn may run more than once (a store retries a transaction that failed
+	// for a passing reason, such as a PostgreSQL serialization failure), so
+	// it must change nothing but the resource it is given.
 	Update(ctx context.Context, rt *schema.ResourceType, id string, opts UpdateOptions, fn func(*Resource) error) (*Resource, error)
 
 	// Delete removes the resource (resolved like Get) and its memberships.
