@@ -4,10 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
-	"weak"
 
 	"github.com/scimd/scimd/scim"
 	"github.com/scimd/scimd/scim/schema"
@@ -295,22 +293,8 @@ func (c *pageCache) put(key string, gen int64, pos int, bm bookmark) {
 	e.bookmarks[pos], e.positions = bm, append(e.positions, pos)
 }
 
-// caches holds each store's page cache, keyed weakly so that a closed and
-// unreachable store's cache goes with it (and is never mistaken for a new
-// store's at the same address).
-var caches sync.Map // weak.Pointer[Store] → *pageCache
-
-func (s *Store) pages() *pageCache {
-	k := weak.Make(s)
-	if c, ok := caches.Load(k); ok {
-		return c.(*pageCache)
-	}
-	c, loaded := caches.LoadOrStore(k, &pageCache{})
-	if !loaded {
-		runtime.AddCleanup(s, func(k weak.Pointer[Store]) { caches.Delete(k) }, k)
-	}
-	return c.(*pageCache)
-}
+// pages returns the store's page cache.
+func (s *Store) pages() *pageCache { return &s.cache }
 
 // readTx begins a read transaction in which every statement sees one
 // snapshot, and returns it with the store's generation.

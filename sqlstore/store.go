@@ -95,6 +95,8 @@ type Store struct {
 	r   *sql.DB // reads
 	now func() time.Time
 	log *slog.Logger
+
+	cache pageCache // bookmarks and totals of list queries (query_list.go)
 }
 
 var _ scim.Store = (*Store)(nil)
