@@ -6,8 +6,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -229,5 +231,55 @@ func TestParseExpiry(t *testing.T) {
 		if _, err := parseExpiry(in); err == nil {
 			t.Errorf("parseExpiry(%q) succeeded", in)
 		}
+	}
+}
+
+// TestGracefulShutdown stops scimd while a request is half sent: the
+// request still completes, and its write is there after a restart.
+func TestGracefulShutdown(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "scimd.db")
+	in := start(t, db)
+	token := in.token
+	body := `{"userName":"in-flight@example.com"}`
+	conn, err := net.Dial("tcp", in.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	head := "POST /scim/v2/Users HTTP/1.1\r\nHost: " + in.addr + "\r\nAuthorization: Bearer " + token +
+		"\r\nContent-Type: application/scim+json\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
+	if _, err := io.WriteString(conn, head+body[:10]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // let the server start reading the request
+	stopped := make(chan struct{})
+	go func() {
+		in.stop(t) // SIGTERM's equivalent; waits for the exit code
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+		t.Fatal("scimd exited with a request in flight")
+	case <-time.After(300 * time.Millisecond):
+	}
+	if _, err := io.WriteString(conn, body[10:]); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("the in-flight request got no answer: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("in-flight create: %d", res.StatusCode)
+	}
+	select {
+	case <-stopped:
+	case <-time.After(30 * time.Second):
+		t.Fatal("scimd did not exit after the last request")
+	}
+	again := start(t, db)
+	if st, _ := call(t, token, "GET", again.base+"/Users/in-flight@example.com", ""); st != http.StatusOK {
+		t.Errorf("the in-flight write is gone after restart: %d", st)
 	}
 }
