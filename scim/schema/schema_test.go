@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/scimd/scimd/scim/schema"
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 )
 
 func decodeJSON(t testing.TB, s string) map[string]any {
@@ -96,6 +98,13 @@ func TestFold(t *testing.T) {
 			if schema.Fold(s) != schema.Fold(group[0]) {
 				t.Errorf("Fold(%q) = %q != Fold(%q) = %q", s, schema.Fold(s), group[0], schema.Fold(group[0]))
 			}
+		}
+	}
+	// The ASCII fast path agrees with full folding on every ASCII byte.
+	for c := 0; c < 0x80; c++ {
+		s := "x" + string(rune(c)) + "Y"
+		if got, want := schema.Fold(s), norm.NFC.String(cases.Fold().String(s)); got != want {
+			t.Errorf("Fold(%q) = %q, want %q", s, got, want)
 		}
 	}
 	if schema.Fold("alice") == schema.Fold("alice2") || schema.Fold("é") == schema.Fold("e") {
@@ -238,4 +247,15 @@ func roundTrip(t *testing.T, m map[string]any) map[string]any {
 		t.Fatal(err)
 	}
 	return decodeJSON(t, string(b))
+}
+
+func BenchmarkFold(b *testing.B) {
+	for _, s := range []string{"user012345@example.com", "User012345@Example.com", "José.García@example.com"} {
+		b.Run(s, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				schema.Fold(s)
+			}
+		})
+	}
 }
