@@ -7,6 +7,11 @@
 //	scimd token create --name NAME [--expires 90d]
 //	scimd token list
 //	scimd token revoke NAME_OR_ID
+//	scimd admin password [--user admin]
+//	scimd migrate
+//	scimd copy --from DSN --to DSN
+//
+// Every command takes --db: a SQLite file path or a postgres:// URL.
 package main
 
 import (
