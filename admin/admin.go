@@ -161,7 +161,9 @@ func (s *Server) Routes(mux *http.ServeMux) {
 		{"POST /admin/api/tokens", jsn(s.apiCreateToken)},
 		{"POST /admin/api/tokens/{id}/revoke", jsn(s.apiRevokeToken)},
 		{"GET /admin/api/users", jsn(s.apiList(schema.UserType))},
+		{"GET /admin/api/users/{id}", jsn(s.apiUser)},
 		{"GET /admin/api/groups", jsn(s.apiList(schema.GroupType))},
+		{"GET /admin/api/groups/{id}", jsn(s.apiGroup)},
 		{"GET /admin/api/audit", jsn(s.apiAudit)},
 		{"/admin/api/", open(func(w http.ResponseWriter, r *http.Request) error {
 			return errNotFound("no console API endpoint %s %s", r.Method, r.URL.Path)

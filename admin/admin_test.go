@@ -12,11 +12,14 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/scimd/scimd/admin"
@@ -52,6 +55,13 @@ type env struct {
 // newEnv serves the console over real HTTP on a real SQLite store.
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWrapped(t, nil)
+}
+
+// newEnvWrapped is newEnv with the console's store wrapped by wrap (for
+// fault injection), if wrap is not nil.
+func newEnvWrapped(t *testing.T, wrap func(admin.Store) admin.Store) *env {
+	t.Helper()
 	c := &clock{t: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
 	st, err := sqlstore.Open(context.Background(), filepath.Join(t.TempDir(), "scimd.db"), sqlstore.Options{Now: c.Now})
 	if err != nil {
@@ -59,7 +69,11 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	logs := &bytes.Buffer{}
-	srv := admin.New(st, "", slog.New(slog.NewTextHandler(logs, nil)))
+	var ast admin.Store = st
+	if wrap != nil {
+		ast = wrap(st)
+	}
+	srv := admin.New(ast, "", slog.New(slog.NewTextHandler(logs, nil)))
 	srv.Now = c.Now
 	srv.BcryptCost = bcrypt.MinCost
 	if err := admin.SetPassword(context.Background(), st, admin.AdminName, password, bcrypt.MinCost); err != nil {
@@ -609,5 +623,250 @@ func TestPruneAudit(t *testing.T) {
 	}
 	if strings.Join(got, ",") != "new" {
 		t.Fatalf("after pruning: %v, want only the new record", got)
+	}
+}
+
+// userJSON and groupJSON are the shapes of GET /admin/api/users/{id} and
+// GET /admin/api/groups/{id}.
+type userJSON struct {
+	ID, UserName, DisplayName, ExternalID, Created, LastModified, Version string
+	Active                                                                bool
+	Attributes                                                            map[string]any
+	Groups                                                                []struct{ Value, Display, Type string }
+	History                                                               []struct{ Action, ResourceID string }
+}
+
+type groupJSON struct {
+	ID, DisplayName, Version string
+	Attributes               map[string]any
+	Members                  struct {
+		TotalResults, StartIndex, ItemsPerPage int
+		Resources                              []struct{ Value, Type, Display string }
+		Next                                   string
+	}
+	History []struct{ Action string }
+}
+
+// getJSON GETs path, wants status code and a JSON body, and decodes it
+// into v (if not nil).
+func (b *browser) getJSON(path string, code int, v any) string {
+	b.t.Helper()
+	res, body := b.get(path)
+	if res.StatusCode != code || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+		b.t.Fatalf("GET %s: %d %s %s, want %d JSON", path, res.StatusCode, res.Header.Get("Content-Type"), body, code)
+	}
+	if v != nil {
+		if err := json.Unmarshal([]byte(body), v); err != nil {
+			b.t.Fatalf("GET %s: %v in %s", path, err, body)
+		}
+	}
+	return body
+}
+
+func TestJSONAPIUser(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alice := mustCreate(t, e.st, schema.UserType, map[string]any{"userName": "alice@example.com", "displayName": "Alice", "active": false,
+		"emails": []any{map[string]any{"value": "alice@example.com", "type": "work", "primary": true}}})
+	eng, err := e.st.Create(ctx, &scim.Resource{Type: schema.GroupType, Attrs: map[string]any{"displayName": "eng"},
+		Members: []scim.Member{{Value: alice.ID, Type: "User"}}, MembersLoaded: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := e.st.Create(ctx, &scim.Resource{Type: schema.GroupType, Attrs: map[string]any{"displayName": "all"},
+		Members: []scim.Member{{Value: eng.ID, Type: "Group"}}, MembersLoaded: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	apiSignIn(t, b)
+
+	var u userJSON
+	b.getJSON("/admin/api/users/"+alice.ID, 200, &u)
+	if u.ID != alice.ID || u.UserName != "alice@example.com" || u.DisplayName != "Alice" || u.Active || u.Version != `W/"1"` ||
+		u.Created != "2026-06-01T12:00:00.000Z" {
+		t.Errorf("user %+v", u)
+	}
+	wantEmails := []any{map[string]any{"value": "alice@example.com", "type": "work", "primary": true}}
+	if diff := cmp.Diff(wantEmails, u.Attributes["emails"]); diff != "" || u.Attributes["userName"] != "alice@example.com" {
+		t.Errorf("attributes %v (emails -want +got):\n%s", u.Attributes, diff)
+	}
+	wantGroups := []struct{ Value, Display, Type string }{{all.ID, "all", "indirect"}, {eng.ID, "eng", "direct"}}
+	slices.SortFunc(u.Groups, func(a, b struct{ Value, Display, Type string }) int { return strings.Compare(a.Display, b.Display) })
+	if diff := cmp.Diff(wantGroups, u.Groups); diff != "" {
+		t.Errorf("groups (-want +got):\n%s", diff)
+	}
+	if len(u.History) == 0 || u.History[len(u.History)-1].Action != "create" || u.History[0].ResourceID != alice.ID {
+		t.Errorf("history %+v, want the create last", u.History)
+	}
+
+	// Resolved like the page: by userName too, case-insensitively.
+	var byName userJSON
+	b.getJSON("/admin/api/users/"+url.PathEscape("ALICE@example.com"), 200, &byName)
+	if byName.ID != alice.ID {
+		t.Errorf("by userName: id %q, want %q", byName.ID, alice.ID)
+	}
+
+	// A user with no groups has an empty list, not null.
+	bob := mustCreate(t, e.st, schema.UserType, map[string]any{"userName": "bob"})
+	if body := b.getJSON("/admin/api/users/"+bob.ID, 200, nil); !strings.Contains(body, `"groups": []`) {
+		t.Errorf("bob's groups are not []: %s", body)
+	}
+
+	for _, p := range []string{"/admin/api/users/nope", "/admin/api/users/" + eng.ID, "/admin/api/groups/nope", "/admin/api/groups/" + alice.ID} {
+		var e struct {
+			Error  string
+			Status int
+		}
+		b.getJSON(p, 404, &e)
+		if e.Status != 404 || e.Error == "" {
+			t.Errorf("%s: error body %+v", p, e)
+		}
+	}
+}
+
+func TestJSONAPIGroupMembersPaged(t *testing.T) {
+	// The group endpoint must page members in the store, as the page does:
+	// a Get that loads the whole member list fails the test.
+	e := newEnvWrapped(t, func(st admin.Store) admin.Store { return noFullMemberLoad{st, t} })
+	ctx := context.Background()
+	var members []scim.Member
+	for i := range 30 {
+		u := mustCreate(t, e.st, schema.UserType, map[string]any{"userName": "user" + strconv.Itoa(i)})
+		members = append(members, scim.Member{Value: u.ID, Type: "User", Display: "user" + strconv.Itoa(i)})
+	}
+	g, err := e.st.Create(ctx, &scim.Resource{Type: schema.GroupType, Attrs: map[string]any{"displayName": "Everyone", "externalId": "x1"},
+		Members: members, MembersLoaded: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(members, func(a, b scim.Member) int { return strings.Compare(a.Value, b.Value) }) // the store's order
+	want := func(from, to int) []struct{ Value, Type, Display string } {
+		var out []struct{ Value, Type, Display string }
+		for _, m := range members[from:to] {
+			out = append(out, struct{ Value, Type, Display string }{m.Value, m.Type, m.Display})
+		}
+		return out
+	}
+	b := e.browser()
+	apiSignIn(t, b)
+	base := "/admin/api/groups/" + g.ID
+
+	var gj groupJSON
+	b.getJSON(base+"?startIndex=11&count=10", 200, &gj)
+	if gj.ID != g.ID || gj.DisplayName != "Everyone" || gj.Attributes["externalId"] != "x1" || len(gj.History) == 0 || gj.History[0].Action != "create" {
+		t.Errorf("group %+v", gj)
+	}
+	m := gj.Members
+	if m.TotalResults != 30 || m.StartIndex != 11 || m.ItemsPerPage != 10 || m.Next != base+"?count=10&startIndex=21" {
+		t.Errorf("members 11-20: total %d start %d items %d next %q", m.TotalResults, m.StartIndex, m.ItemsPerPage, m.Next)
+	}
+	if diff := cmp.Diff(want(10, 20), m.Resources); diff != "" {
+		t.Errorf("members 11-20 (-want +got):\n%s", diff)
+	}
+	gj = groupJSON{}
+	b.getJSON(m.Next, 200, &gj)
+	if diff := cmp.Diff(want(20, 30), gj.Members.Resources); diff != "" || gj.Members.Next != "" {
+		t.Errorf("last page: next %q, members (-want +got):\n%s", gj.Members.Next, diff)
+	}
+
+	// Defaults like the page's; found by displayName too.
+	gj = groupJSON{}
+	b.getJSON("/admin/api/groups/everyone", 200, &gj)
+	if gj.Members.StartIndex != 1 || gj.Members.ItemsPerPage != admin.PageSize || gj.Members.TotalResults != 30 || gj.Members.Next != base+"?count=25&startIndex=26" {
+		t.Errorf("default page: %+v", gj.Members)
+	}
+	for _, tc := range []struct {
+		query     string
+		code      int
+		start, n  int
+		wantTotal int
+	}{
+		{"?startIndex=31", 200, 31, 0, 30},
+		{"?startIndex=0&count=5", 200, 1, 5, 30},
+		{"?count=0", 200, 1, 0, 30},
+		{"?count=1000", 200, 1, 30, 30},
+		{"?count=1001", 400, 0, 0, 0},
+		{"?count=-1", 400, 0, 0, 0},
+		{"?startIndex=x", 400, 0, 0, 0},
+	} {
+		var got groupJSON
+		b.getJSON(base+tc.query, tc.code, &got)
+		if tc.code == 200 && (got.Members.StartIndex != tc.start || len(got.Members.Resources) != tc.n || got.Members.TotalResults != tc.wantTotal) {
+			t.Errorf("%s: %+v", tc.query, got.Members)
+		}
+	}
+}
+
+// noFullMemberLoad fails the test if the console loads a group's whole
+// member list.
+type noFullMemberLoad struct {
+	admin.Store
+	t *testing.T
+}
+
+func (s noFullMemberLoad) Get(ctx context.Context, rt *schema.ResourceType, id string, load scim.Load) (*scim.Resource, error) {
+	if load.Members {
+		s.t.Errorf("Get(%s, %s) loads the whole member list", rt.ID, id)
+	}
+	return s.Store.Get(ctx, rt, id, load)
+}
+
+func TestJSONAPIResourceNeedsSession(t *testing.T) {
+	e := newEnv(t)
+	u := mustCreate(t, e.st, schema.UserType, map[string]any{"userName": "bob"})
+	g := mustCreate(t, e.st, schema.GroupType, map[string]any{"displayName": "eng"})
+	secret, hash := scim.NewTokenSecret()
+	if err := e.st.CreateToken(context.Background(), &scim.Token{Name: "okta", Hash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	u0, _ := url.Parse(e.url + "/admin/")
+	for _, p := range []string{"/admin/api/users/" + u.ID, "/admin/api/groups/" + g.ID, "/admin/api/users/nope"} {
+		b := e.browser()
+		if res, body := b.get(p); res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, `"status": 401`) || res.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s signed out: %d %s", p, res.StatusCode, body)
+		}
+		if res, body := b.do("GET", p, nil, map[string]string{"Authorization": "Bearer " + secret}); res.StatusCode != http.StatusUnauthorized || strings.Contains(body, "bob") {
+			t.Errorf("%s with a SCIM bearer token: %d, want 401", p, res.StatusCode)
+		}
+		b.c.Jar.SetCookies(u0, []*http.Cookie{{Name: "scimd_session", Value: secret}})
+		if res, _ := b.get(p); res.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s with a SCIM token as the session cookie: %d, want 401", p, res.StatusCode)
+		}
+	}
+}
+
+func TestJSONAPIXSSIsPlainJSON(t *testing.T) {
+	e := newEnv(t)
+	evil := `<script>alert(1)</script>`
+	u := mustCreate(t, e.st, schema.UserType, map[string]any{"userName": evil, "displayName": `"><svg onload=alert(3)>&amp;`})
+	g, err := e.st.Create(context.Background(), &scim.Resource{Type: schema.GroupType, Attrs: map[string]any{"displayName": evil + "g"},
+		Members: []scim.Member{{Value: u.ID}}, MembersLoaded: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	apiSignIn(t, b)
+	var uj userJSON
+	body := b.getJSON("/admin/api/users/"+u.ID, 200, &uj)
+	if uj.UserName != evil || uj.DisplayName != `"><svg onload=alert(3)>&amp;` || len(uj.Groups) != 1 || uj.Groups[0].Display != evil+"g" {
+		t.Errorf("user %q %q groups %+v: want the names exactly as stored", uj.UserName, uj.DisplayName, uj.Groups)
+	}
+	var gj groupJSON
+	gbody := b.getJSON("/admin/api/groups/"+g.ID, 200, &gj)
+	if gj.DisplayName != evil+"g" || len(gj.Members.Resources) != 1 || gj.Members.Resources[0].Display != evil {
+		t.Errorf("group %q members %+v: want the names exactly as stored", gj.DisplayName, gj.Members.Resources)
+	}
+	// encoding/json writes < > & as \u003c \u003e \u0026; nothing else
+	// (no HTML entities), and no raw markup a sniffing browser could run.
+	for _, b := range []string{body, gbody} {
+		for _, bad := range []string{"<script", "<svg", "&lt;", "&amp;", "&quot;"} {
+			if strings.Contains(b, bad) {
+				t.Errorf("%q in the JSON:\n%s", bad, b)
+			}
+		}
+		if !strings.Contains(b, `\u003cscript\u003ealert(1)\u003c/script\u003e`) {
+			t.Errorf("the userName is not encoding/json's escaping of %q:\n%s", evil, b)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -106,6 +107,15 @@ type auditJSON struct {
 	Outcome      string `json:"outcome"`
 }
 
+func auditRecords(recs []scim.AuditRecord) []auditJSON {
+	out := make([]auditJSON, len(recs))
+	for i, a := range recs {
+		out[i] = auditJSON{ID: a.ID, At: scim.FormatTime(a.At), Actor: a.Actor, ActorKind: a.ActorKind, Source: a.Source, RequestID: a.RequestID,
+			Action: a.Action, ResourceType: a.ResourceType, ResourceID: a.ResourceID, ResourceName: a.ResourceName, Changes: a.Changes, Outcome: a.Outcome}
+	}
+	return out
+}
+
 func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) error {
 	q, _, err := parseAuditQuery(r)
 	if err != nil {
@@ -115,12 +125,7 @@ func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]auditJSON, len(recs))
-	for i, a := range recs {
-		out[i] = auditJSON{ID: a.ID, At: scim.FormatTime(a.At), Actor: a.Actor, ActorKind: a.ActorKind, Source: a.Source, RequestID: a.RequestID,
-			Action: a.Action, ResourceType: a.ResourceType, ResourceID: a.ResourceID, ResourceName: a.ResourceName, Changes: a.Changes, Outcome: a.Outcome}
-	}
-	body := map[string]any{"records": out}
+	body := map[string]any{"records": auditRecords(recs)}
 	if len(recs) == q.Limit {
 		u := *r.URL
 		qs := u.Query()
@@ -155,6 +160,84 @@ func (s *Server) apiList(rt *schema.ResourceType) handlerFunc {
 		}
 		return writeJSON(w, http.StatusOK, map[string]any{"totalResults": page.Total, "startIndex": q.start, "resources": out})
 	}
+}
+
+// resourceJSON is what a user or group page shows about the resource
+// itself. Attributes are the stored SCIM attributes as they are (never id,
+// meta, groups, members or password).
+func resourceJSON(res *scim.Resource, hist []scim.AuditRecord) map[string]any {
+	out := map[string]any{"id": res.ID, nameAttr(res.Type): res.Name(), "externalId": res.String("externalId"),
+		"created": scim.FormatTime(res.Meta.Created), "lastModified": scim.FormatTime(res.Meta.LastModified),
+		"version": res.Meta.ETag(), "attributes": res.Attrs, "history": auditRecords(hist)}
+	if res.Type == schema.UserType {
+		out["displayName"] = res.String("displayName")
+	}
+	return out
+}
+
+// apiUser is the user page as JSON: {id} is an id or a userName.
+func (s *Server) apiUser(w http.ResponseWriter, r *http.Request) error {
+	res, err := s.Store.Get(r.Context(), schema.UserType, r.PathValue("id"), scim.Load{Groups: true})
+	if err != nil {
+		return err
+	}
+	hist, err := s.Store.ListAudit(r.Context(), scim.AuditQuery{ResourceID: res.ID, Limit: HistorySize})
+	if err != nil {
+		return err
+	}
+	groups := make([]map[string]string, len(res.Groups))
+	for i, g := range res.Groups {
+		groups[i] = map[string]string{"value": g.Value, "display": g.Display, "type": g.Type}
+	}
+	out := resourceJSON(res, hist)
+	out["active"] = res.Active()
+	out["groups"] = groups
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// apiGroup is the group page as JSON: {id} is an id or a displayName. Its
+// members come a page at a time (startIndex 1-based, count 0 to 1000,
+// default PageSize), never the whole list.
+func (s *Server) apiGroup(w http.ResponseWriter, r *http.Request) error {
+	start, count := 1, PageSize
+	if v := r.FormValue("startIndex"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return errBadRequest("bad startIndex %q: a 1-based integer", v)
+		}
+		start = max(n, 1) // RFC 7644 §3.4.2.4: below 1 means 1
+	}
+	if v := r.FormValue("count"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 1000 {
+			return errBadRequest("bad count %q: 0 to 1000", v)
+		}
+		count = n
+	}
+	res, err := s.Store.Get(r.Context(), schema.GroupType, r.PathValue("id"), scim.Load{})
+	if err != nil {
+		return err
+	}
+	ms, total, err := s.Store.GroupMembers(r.Context(), res.ID, start, count)
+	if err != nil {
+		return err
+	}
+	hist, err := s.Store.ListAudit(r.Context(), scim.AuditQuery{ResourceID: res.ID, Limit: HistorySize})
+	if err != nil {
+		return err
+	}
+	list := make([]map[string]string, len(ms))
+	for i, m := range ms {
+		list[i] = map[string]string{"value": m.Value, "type": m.Type, "display": m.Display}
+	}
+	members := map[string]any{"totalResults": total, "startIndex": start, "itemsPerPage": len(ms), "resources": list}
+	if len(ms) > 0 && start+len(ms)-1 < total {
+		q := url.Values{"startIndex": {strconv.Itoa(start + len(ms))}, "count": {strconv.Itoa(count)}}
+		members["next"] = "/admin/api/groups/" + url.PathEscape(res.ID) + "?" + q.Encode()
+	}
+	out := resourceJSON(res, hist)
+	out["members"] = members
+	return writeJSON(w, http.StatusOK, out)
 }
 
 // Prune deletes audit records older than retention and expired sessions.

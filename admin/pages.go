@@ -21,6 +21,10 @@ import (
 // PageSize is how many rows a directory or audit page shows.
 const PageSize = 25
 
+// HistorySize is how many audit records, newest first, a user or group
+// page (and its API endpoint) shows.
+const HistorySize = 50
+
 // view is what every page template gets.
 type view struct {
 	Title  string
@@ -435,7 +439,7 @@ func (s *Server) user(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	hist, err := s.Store.ListAudit(r.Context(), scim.AuditQuery{ResourceID: res.ID, Limit: 50})
+	hist, err := s.Store.ListAudit(r.Context(), scim.AuditQuery{ResourceID: res.ID, Limit: HistorySize})
 	if err != nil {
 		return err
 	}
@@ -458,7 +462,7 @@ func (s *Server) group(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	hist, err := s.Store.ListAudit(r.Context(), scim.AuditQuery{ResourceID: res.ID, Limit: 50})
+	hist, err := s.Store.ListAudit(r.Context(), scim.AuditQuery{ResourceID: res.ID, Limit: HistorySize})
 	if err != nil {
 		return err
 	}
