@@ -770,6 +770,13 @@ func TestJSONAPIGroupMembersPaged(t *testing.T) {
 		t.Errorf("last page: next %q, members (-want +got):\n%s", gj.Members.Next, diff)
 	}
 
+	// "start", as the list endpoints call it, works too.
+	gj = groupJSON{}
+	b.getJSON(base+"?start=21&count=10", 200, &gj)
+	if diff := cmp.Diff(want(20, 30), gj.Members.Resources); diff != "" {
+		t.Errorf("start=21 (-want +got):\n%s", diff)
+	}
+
 	// Defaults like the page's; found by displayName too.
 	gj = groupJSON{}
 	b.getJSON("/admin/api/groups/everyone", 200, &gj)

@@ -196,11 +196,16 @@ func (s *Server) apiUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 // apiGroup is the group page as JSON: {id} is an id or a displayName. Its
-// members come a page at a time (startIndex 1-based, count 0 to 1000,
-// default PageSize), never the whole list.
+// members come a page at a time (startIndex — or start, as the list
+// endpoints call it — 1-based; count 0 to 1000, default PageSize), never
+// the whole list.
 func (s *Server) apiGroup(w http.ResponseWriter, r *http.Request) error {
 	start, count := 1, PageSize
-	if v := r.FormValue("startIndex"); v != "" {
+	v := r.FormValue("startIndex")
+	if v == "" {
+		v = r.FormValue("start")
+	}
+	if v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
 			return errBadRequest("bad startIndex %q: a 1-based integer", v)
