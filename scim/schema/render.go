@@ -60,6 +60,13 @@ func (rt *ResourceType) ParseProjection(attributes, excluded string) (*Projectio
 			if s == "" {
 				continue
 			}
+			if strings.EqualFold(s, rt.Schema.ID) {
+				// The core schema's URN alone: all of its attributes.
+				for _, a := range rt.Schema.Attributes {
+					out = append(out, Path{Schema: rt.Schema, Attr: a})
+				}
+				continue
+			}
 			path, err := rt.ParsePath(s)
 			if err != nil {
 				return nil, err
@@ -151,14 +158,21 @@ func (p *Projection) Wants(rt *ResourceType, name string) bool {
 // attributes, core attributes, extensions under their URN) into the
 // ordered representation sent to clients.
 func (p *Projection) Render(rt *ResourceType, doc map[string]any) Object {
-	out := Object{}
+	// RFC 7643 §3: "schemas" names the schemas of the attributes present
+	// in this representation, so an extension counts only if it is shown.
 	schemas := []string{rt.Schema.ID}
+	var exts Object
 	for _, e := range rt.Extensions {
-		if doc[e.Schema.ID] != nil {
+		m, _ := doc[e.Schema.ID].(map[string]any)
+		if m == nil {
+			continue
+		}
+		if ext := p.renderAttrs(nil, e.Schema, m); len(ext) > 0 {
 			schemas = append(schemas, e.Schema.ID)
+			exts = append(exts, Field{e.Schema.ID, ext})
 		}
 	}
-	out = append(out, Field{"schemas", schemas})
+	out := Object{{"schemas", schemas}}
 	if v := doc["id"]; v != nil {
 		out = append(out, Field{"id", v})
 	}
@@ -166,15 +180,7 @@ func (p *Projection) Render(rt *ResourceType, doc map[string]any) Object {
 		out = append(out, Field{"externalId", v})
 	}
 	out = p.renderAttrs(out, rt.Schema, doc)
-	for _, e := range rt.Extensions {
-		m, _ := doc[e.Schema.ID].(map[string]any)
-		if m == nil {
-			continue
-		}
-		if ext := p.renderAttrs(nil, e.Schema, m); len(ext) > 0 {
-			out = append(out, Field{e.Schema.ID, ext})
-		}
-	}
+	out = append(out, exts...)
 	if m, ok := doc["meta"].(map[string]any); ok {
 		if meta := p.renderComplex(nil, MetaAttr, m); len(meta) > 0 {
 			out = append(out, Field{"meta", meta})

@@ -165,11 +165,13 @@ func TestProjection(t *testing.T) {
 		{"default: schema order, everything", "", "",
 			`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",` + ent + `],"id":"1","externalId":"x","userName":"a","name":{"familyName":"F","givenName":"G"},"title":"T","emails":[{"value":"e","type":"work"}],"groups":[{"value":"g","display":"G","type":"direct"}],` + ent + `:{"department":"D"},"meta":{"resourceType":"User","created":"c","lastModified":"m","location":"l","version":"W/\"1\""}}`},
 		{"attributes: only those plus always", "userName,name.givenName", "",
-			`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",` + ent + `],"id":"1","userName":"a","name":{"givenName":"G"},"meta":{"resourceType":"User"}}`},
+			`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"1","userName":"a","name":{"givenName":"G"},"meta":{"resourceType":"User"}}`},
 		{"attributes: an extension attribute", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "",
 			`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",` + ent + `],"id":"1",` + ent + `:{"department":"D"},"meta":{"resourceType":"User"}}`},
 		{"excludedAttributes", "", "emails,groups,name.familyName,meta,externalId," + strings.Trim(ent, `"`),
-			`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",` + ent + `],"id":"1","userName":"a","name":{"givenName":"G"},"title":"T","meta":{"resourceType":"User"}}`},
+			`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"1","userName":"a","name":{"givenName":"G"},"title":"T","meta":{"resourceType":"User"}}`},
+		{"the core schema URN: all core attributes", "urn:ietf:params:scim:schemas:core:2.0:User", "",
+			`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"1","userName":"a","name":{"familyName":"F","givenName":"G"},"title":"T","emails":[{"value":"e","type":"work"}],"groups":[{"value":"g","display":"G","type":"direct"}],"meta":{"resourceType":"User"}}`},
 		{"id cannot be excluded", "", "id", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
