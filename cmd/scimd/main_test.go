@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"net"
@@ -28,13 +29,13 @@ type instance struct {
 
 // start runs "scimd serve" on a free port with the given database and
 // reads its banner.
-func start(t testing.TB, db string) *instance {
+func start(t testing.TB, db string, extra ...string) *instance {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	in := &instance{lines: make(chan string, 100), cancel: cancel, done: make(chan int, 1)}
 	go func() {
-		code := run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db}, strings.NewReader(""), pw, io.Discard)
+		code := run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db}, extra...), strings.NewReader(""), pw, io.Discard)
 		pw.Close()
 		in.done <- code
 	}()
@@ -80,14 +81,16 @@ func start(t testing.TB, db string) *instance {
 		}
 		break
 	}
-	waitUp(t, "http://"+in.addr+"/healthz")
+	waitUp(t, strings.TrimSuffix(in.base, "/access/api/v1/scim/v2")+"/healthz")
 	return in
 }
 
 func waitUp(t testing.TB, url string) {
 	t.Helper()
+	// Only a liveness probe: the TLS test checks certificates properly.
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	for i := 0; i < 100; i++ {
-		if res, err := http.Get(url); err == nil {
+		if res, err := client.Get(url); err == nil {
 			res.Body.Close()
 			return
 		}

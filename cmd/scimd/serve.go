@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -21,8 +22,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	db := dbFlag(fs)
 	publicURL := fs.String("public-url", env("SCIMD_PUBLIC_URL", ""), "how clients reach scimd, e.g. https://scim.example.com (env SCIMD_PUBLIC_URL; default derived from --addr)")
 	retention := retentionFlag(fs)
+	tlsCert := fs.String("tls-cert", env("SCIMD_TLS_CERT", ""), "serve HTTPS with this PEM certificate (chain) file (env SCIMD_TLS_CERT; needs --tls-key)")
+	tlsKey := fs.String("tls-key", env("SCIMD_TLS_KEY", ""), "the PEM private key of --tls-cert (env SCIMD_TLS_KEY)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	var tlsConfig *tls.Config
+	if *tlsCert != "" || *tlsKey != "" {
+		if *tlsCert == "" || *tlsKey == "" {
+			return errors.New("--tls-cert and --tls-key go together")
+		}
+		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			return fmt.Errorf("load TLS certificate: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 
@@ -42,7 +56,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	root := strings.TrimRight(*publicURL, "/")
 	if root == "" {
-		root = "http://" + displayAddr(ln.Addr())
+		scheme := "http://"
+		if tlsConfig != nil {
+			scheme = "https://"
+		}
+		root = scheme + displayAddr(ln.Addr())
 	}
 	base := root + api.Prefixes[0]
 
@@ -98,6 +116,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		WriteTimeout:      5 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		TLSConfig:         tlsConfig,
 	}
 	flushCtx, stopFlush := context.WithCancel(context.Background())
 	flushed := make(chan struct{})
@@ -108,7 +127,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	go console.RunPruner(flushCtx, *retention, time.Hour)
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if tlsConfig != nil {
+			errc <- srv.ServeTLS(ln, "", "") // the certificate is in TLSConfig
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		stopFlush()
