@@ -187,42 +187,25 @@ func (s *Server) renderHome(w http.ResponseWriter, r *http.Request, code int, fi
 
 // createToken makes a token named name expiring after ttl (0: never).
 func (s *Server) createToken(r *http.Request, name string, ttl time.Duration) (*scim.Token, string, error) {
-	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 100 {
-		return nil, "", errBadRequest("give the token a name of 1 to 100 characters, e.g. okta or entra")
-	}
-	secret, hash := scim.NewTokenSecret()
-	t := &scim.Token{Name: name, Hash: hash, CreatedAt: s.Now().UTC().Truncate(time.Millisecond)}
-	if ttl > 0 {
-		t.ExpiresAt = t.CreatedAt.Add(ttl)
-	}
-	if err := s.Store.CreateToken(r.Context(), t); err != nil {
-		if errors.Is(err, scim.ErrConflict) {
-			return nil, "", &httpError{status: http.StatusConflict, msg: fmt.Sprintf("an active token named %q exists already: revoke it or choose another name", name)}
-		}
+	t, secret, err := scim.IssueToken(r.Context(), s.Store, name, ttl, s.Now())
+	var se *scim.Error
+	switch {
+	case errors.As(err, &se):
+		return nil, "", errBadRequest("%s", se.Detail)
+	case errors.Is(err, scim.ErrConflict):
+		return nil, "", &httpError{status: http.StatusConflict, msg: fmt.Sprintf("an active token named %q exists already: revoke it or choose another name", strings.TrimSpace(name))}
+	case err != nil:
 		return nil, "", err
 	}
 	return t, secret, nil
 }
 
-// ParseExpiry parses "90d", "2w", "12h" or any Go duration; "", "0" and
-// "never" mean no expiry.
+// ParseExpiry parses a token lifetime ("90d", "2w", "12h", "never"), as a
+// 400 on error.
 func ParseExpiry(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "" || s == "never" || s == "0" {
-		return 0, nil
-	}
-	unit := map[byte]time.Duration{'d': 24 * time.Hour, 'w': 7 * 24 * time.Hour}
-	if u, ok := unit[s[len(s)-1]]; ok {
-		n, err := strconv.Atoi(s[:len(s)-1])
-		if err != nil || n <= 0 || n > 100000 {
-			return 0, errBadRequest("bad expiry %q: use e.g. 90d, 2w, 12h or never", s)
-		}
-		return time.Duration(n) * u, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, errBadRequest("bad expiry %q: use e.g. 90d, 2w, 12h or never", s)
+	d, err := scim.ParseLifetime(s)
+	if err != nil {
+		return 0, errBadRequest("%s", err.Error())
 	}
 	return d, nil
 }

@@ -8,9 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/scimd/scimd/sqlstore"
 )
@@ -76,26 +73,4 @@ func openStore(ctx context.Context, c dbConfig, logger *slog.Logger) (*sqlstore.
 		return nil, fmt.Errorf("open database %s: %w", sqlstore.RedactDSN(c.DSN), err)
 	}
 	return s, nil
-}
-
-// parseExpiry parses "90d", "12h", "2w" or any Go duration; "" and
-// "never" mean no expiry.
-func parseExpiry(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "" || s == "never" || s == "0" {
-		return 0, nil
-	}
-	unit := map[byte]time.Duration{'d': 24 * time.Hour, 'w': 7 * 24 * time.Hour}
-	if u, ok := unit[s[len(s)-1]]; ok {
-		n, err := strconv.Atoi(s[:len(s)-1])
-		if err != nil || n <= 0 {
-			return 0, fmt.Errorf("bad expiry %q: use e.g. 90d, 2w, 12h", s)
-		}
-		return time.Duration(n) * u, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("bad expiry %q: use e.g. 90d, 2w, 12h", s)
-	}
-	return d, nil
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scimd/scimd/scim"
 )
 
 // instance is scimd's run() serving in the background, as the binary would.
@@ -226,13 +228,13 @@ func TestTokenCommands(t *testing.T) {
 
 func TestParseExpiry(t *testing.T) {
 	for in, want := range map[string]time.Duration{"": 0, "never": 0, "90d": 90 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "12h": 12 * time.Hour} {
-		if got, err := parseExpiry(in); err != nil || got != want {
-			t.Errorf("parseExpiry(%q) = %v, %v; want %v", in, got, err, want)
+		if got, err := scim.ParseLifetime(in); err != nil || got != want {
+			t.Errorf("scim.ParseLifetime(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"d", "-1d", "1y", "abc"} {
-		if _, err := parseExpiry(in); err == nil {
-			t.Errorf("parseExpiry(%q) succeeded", in)
+		if _, err := scim.ParseLifetime(in); err == nil {
+			t.Errorf("scim.ParseLifetime(%q) succeeded", in)
 		}
 	}
 }

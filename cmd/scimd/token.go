@@ -32,7 +32,7 @@ func token(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stderr, "scimd token create: --name is required")
 			return errUsage
 		}
-		ttl, err := parseExpiry(*expires)
+		ttl, err := scim.ParseLifetime(*expires)
 		if err != nil {
 			return err
 		}
@@ -101,18 +101,11 @@ func token(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // createToken stores a new token and returns its secret.
 func createToken(ctx context.Context, st scim.Tokens, name string, ttl time.Duration, now time.Time) (string, error) {
-	secret, hash := scim.NewTokenSecret()
-	t := &scim.Token{Name: name, Hash: hash, CreatedAt: now.UTC().Truncate(time.Millisecond)}
-	if ttl > 0 {
-		t.ExpiresAt = t.CreatedAt.Add(ttl)
+	_, secret, err := scim.IssueToken(ctx, st, name, ttl, now)
+	if errors.Is(err, scim.ErrConflict) {
+		return "", fmt.Errorf("an active token named %q exists already; revoke it or choose another name", name)
 	}
-	if err := st.CreateToken(ctx, t); err != nil {
-		if errors.Is(err, scim.ErrConflict) {
-			return "", fmt.Errorf("an active token named %q exists already; revoke it or choose another name", name)
-		}
-		return "", err
-	}
-	return secret, nil
+	return secret, err
 }
 
 func when(t time.Time, zero string) string {
