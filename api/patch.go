@@ -20,15 +20,7 @@ import (
 func (s *Server) patchResource(rt *schema.ResourceType) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		q := queryParams(r)
-		p, err := projection(rt, q.get("attributes"), q.get("excludedAttributes"))
-		if err != nil {
-			return err
-		}
-		version, err := ifMatch(r)
-		if err != nil {
-			return err
-		}
-		body, err := s.readObject(w, r)
+		p, version, body, err := s.readWrite(w, r, rt, q)
 		if err != nil {
 			return err
 		}

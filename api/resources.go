@@ -196,18 +196,27 @@ func (s *Server) create(rt *schema.ResourceType) handlerFunc {
 	}
 }
 
+// readWrite reads what a PUT or PATCH starts with: the response's
+// projection, the If-Match version (0 for none) and the JSON body.
+func (s *Server) readWrite(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType, q params) (*schema.Projection, int64, map[string]any, error) {
+	p, err := projection(rt, q.get("attributes"), q.get("excludedAttributes"))
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	version, err := ifMatch(r)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	body, err := s.readObject(w, r)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	return p, version, body, nil
+}
+
 func (s *Server) replace(rt *schema.ResourceType) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		q := queryParams(r)
-		p, err := projection(rt, q.get("attributes"), q.get("excludedAttributes"))
-		if err != nil {
-			return err
-		}
-		version, err := ifMatch(r)
-		if err != nil {
-			return err
-		}
-		body, err := s.readObject(w, r)
+		p, version, body, err := s.readWrite(w, r, rt, queryParams(r))
 		if err != nil {
 			return err
 		}
