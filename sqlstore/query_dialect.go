@@ -51,6 +51,12 @@ type queryDialect struct {
 	generation string
 	// bumpGeneration is the statement that advances it.
 	bumpGeneration string
+	// reorder, when not empty, is a query returning a counter that only
+	// writes moving rows in id order advance (deletes, and creates that
+	// are not appends), and bumpReorder the statement advancing it. Only
+	// a database with a single writer can tell an append inside the
+	// creating transaction, so only SQLite has them.
+	reorder, bumpReorder string
 }
 
 // jsonPath renders keys as a SQLite JSON path: $."a"."b".
@@ -100,6 +106,8 @@ var sqliteQuery = &queryDialect{
 	snapshot:       sql.LevelDefault,
 	generation:     "SELECT n FROM scim_generation",
 	bumpGeneration: "UPDATE scim_generation SET n = n + 1",
+	reorder:        "SELECT n FROM scim_reorder",
+	bumpReorder:    "UPDATE scim_reorder SET n = n + 1",
 }
 
 // qd returns the store's query dialect.

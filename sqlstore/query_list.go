@@ -35,6 +35,10 @@ import (
 // therefore identical to OFFSET semantics whatever other writers or
 // replicas do, and the cache is only an optimisation: a cold or
 // invalidated request costs one OFFSET walk over the index, as before.
+// On SQLite, an unfiltered list in ascending id order (Okta's import)
+// keeps its bookmarks across appends and updates, which move no row in id
+// order; only deletes and creates that are not appends (scim_reorder)
+// invalidate them.
 // Seeks are cheap when the key is an indexed column (id, userName,
 // externalId, a group's displayName); other keys sort in SQL on every page.
 
@@ -311,6 +315,29 @@ func (s *Store) readTx(ctx context.Context) (*sql.Tx, int64, error) {
 	return tx, gen, nil
 }
 
+// bumpReorder advances the reorder counter (where the dialect has one)
+// after a delete (created == "") or after a create that was not an append:
+// a row whose id is not the greatest of its table.
+func (s *Store) bumpReorder(ctx context.Context, tx *sql.Tx, rt *schema.ResourceType, created string) error {
+	qd := s.qd()
+	if qd.bumpReorder == "" {
+		return nil
+	}
+	if created != "" {
+		var later int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+tableOf(rt).name+` WHERE id > $1 LIMIT 1) x`, created).Scan(&later); err != nil {
+			return s.dbErr(err)
+		}
+		if later == 0 {
+			return nil // an append: no row moved
+		}
+	}
+	if _, err := tx.ExecContext(ctx, qd.bumpReorder); err != nil {
+		return s.dbErr(err)
+	}
+	return nil
+}
+
 // bumpGeneration advances the change counter; every write transaction on
 // resources or memberships calls it.
 func (s *Store) bumpGeneration(ctx context.Context, tx *sql.Tx) error {
@@ -376,7 +403,20 @@ func (s *Store) List(ctx context.Context, rt *schema.ResourceType, q scim.Query)
 	}
 	sel := "SELECT " + key.expr + " AS k, " + prefixed("r.", resourceCols) + " FROM " + tbl + " r WHERE " + cond
 	order := " ORDER BY " + s.orderBy(key, kc, q.Descending)
-	bm, pos, found := cache.before(ck, gen, start)
+	// Page boundaries are valid while the generation stays, or, for an
+	// unfiltered list in ascending id order, while the reorder counter
+	// stays: appends and updates don't move such rows (new ids are the
+	// greatest), so an import reading page after page keeps seeking while
+	// other clients write.
+	bmCache, bmGen := cache, gen
+	if qd := s.qd(); qd.reorder != "" && key.byID() && q.Filter == nil && !q.Descending {
+		var rg int64
+		if err := tx.QueryRowContext(ctx, qd.reorder).Scan(&rg); err != nil {
+			return nil, s.dbErr(err)
+		}
+		bmCache, bmGen = &s.idPages, rg
+	}
+	bm, pos, found := bmCache.before(ck, bmGen, start)
 	if skip := start - 1 - pos; skip > 0 {
 		// Find the row before the page with a walk over the keys only
 		// (an index scan when the key is indexed), and remember it.
@@ -394,7 +434,8 @@ func (s *Store) List(ctx context.Context, rt *schema.ResourceType, q scim.Query)
 			return nil, s.dbErr(err)
 		}
 		bm, found = bookmark{key: k, id: id}, true
-		cache.put(ck, gen, start-1, bm)
+		s.walks.Add(1)
+		bmCache.put(ck, bmGen, start-1, bm)
 	}
 	where := ""
 	if found {
@@ -420,7 +461,7 @@ func (s *Store) List(ctx context.Context, rt *schema.ResourceType, q scim.Query)
 	}
 	rows.Close()
 	if n := len(page.Resources); n > 0 {
-		cache.put(ck, gen, start-1+n, last)
+		bmCache.put(ck, bmGen, start-1+n, last)
 	}
 	if err := s.loadAll(ctx, tx, page.Resources, q.Load); err != nil {
 		return nil, err

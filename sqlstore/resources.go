@@ -158,6 +158,9 @@ func (s *Store) Create(ctx context.Context, r *scim.Resource) (*scim.Resource, e
 		if err := s.bumpGeneration(ctx, tx); err != nil {
 			return err
 		}
+		if err := s.bumpReorder(ctx, tx, r.Type, out.ID); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, "create", out, changedKeys(nil, r.Attrs, len(r.Members), 0))
 	})
 	if err != nil {
@@ -385,6 +388,9 @@ func (s *Store) Delete(ctx context.Context, rt *schema.ResourceType, id string, 
 			}
 		}
 		if err := s.bumpGeneration(ctx, tx); err != nil {
+			return err
+		}
+		if err := s.bumpReorder(ctx, tx, rt, ""); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, "delete", r, "")

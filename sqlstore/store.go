@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/scimd/scimd/scim"
@@ -96,7 +97,9 @@ type Store struct {
 	now func() time.Time
 	log *slog.Logger
 
-	cache pageCache // bookmarks and totals of list queries (query_list.go)
+	cache   pageCache    // bookmarks and totals of list queries (query_list.go)
+	idPages pageCache    // bookmarks of unfiltered lists in id order, by reorder counter
+	walks   atomic.Int64 // index walks to a page start (a cache miss), for tests
 }
 
 var _ scim.Store = (*Store)(nil)
