@@ -385,7 +385,12 @@ func (s *Store) List(ctx context.Context, rt *schema.ResourceType, q scim.Query)
 	page := &scim.Page{Resources: []*scim.Resource{}}
 	total, ok := cache.total(ck, gen)
 	if !ok {
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+tbl+` r WHERE `+cond, b.args...).Scan(&total); err != nil {
+		// An unfiltered total is kept by triggers (scim_counts): read it.
+		count, args := `SELECT COUNT(*) FROM `+tbl+` r WHERE `+cond, b.args
+		if q.Filter == nil {
+			count, args = `SELECT COALESCE(SUM(n), 0) FROM scim_counts WHERE resource_type = $1`, []any{rt.ID}
+		}
+		if err := tx.QueryRowContext(ctx, count, args...).Scan(&total); err != nil {
 			return nil, s.dbErr(err)
 		}
 		cache.setTotal(ck, gen, total)

@@ -592,6 +592,15 @@ func testListFilter(t *testing.T, s scim.Store) {
 		}
 		return p
 	}
+	// The unfiltered total (which a store may keep rather than count)
+	// agrees with a count of every user, also after deletes.
+	extra := User(t, s, "list-extra@example.com")
+	if err := s.Delete(ctx, schema.UserType, extra.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if all, counted := list("", 1, 0).Total, list(`userName pr`, 1, 0).Total; all != 25 || counted != 25 {
+		t.Errorf("unfiltered total %d, counted %d; want 25", all, counted)
+	}
 	if p := list("", 1, 10); p.Total != 25 || len(p.Resources) != 10 {
 		t.Errorf("page 1: total %d, %d items; want 25, 10", p.Total, len(p.Resources))
 	}
