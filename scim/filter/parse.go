@@ -213,8 +213,6 @@ func (p *parser) peekPath() string {
 	return p.s[p.pos:i]
 }
 
-func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
-
 // found describes the input at pos for an error message.
 func (p *parser) found() string {
 	if p.eof() {
