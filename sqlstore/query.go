@@ -166,7 +166,7 @@ type val struct {
 func (t *translator) present(v val) string {
 	switch {
 	case v.isConst:
-		if present(v.konst) {
+		if filter.Present(v.konst) {
 			return sqlTrue
 		}
 		return sqlFalse
@@ -183,20 +183,6 @@ func (t *translator) present(v val) string {
 		" WHEN " + typ + " = 'null' THEN 0=1 ELSE 1=1 END)"
 }
 
-// present is filter's notion of a present value.
-func present(v any) bool {
-	switch v := v.(type) {
-	case nil:
-		return false
-	case string:
-		return v != ""
-	case []any:
-		return len(v) > 0
-	case map[string]any:
-		return len(v) > 0
-	}
-	return true
-}
 
 // compareVal translates a comparison on a single value v.
 func (t *translator) compareVal(v val, c *filter.Compare) (string, error) {

@@ -66,20 +66,21 @@ func values(v any) []any {
 	switch v := v.(type) {
 	case []any:
 		for _, x := range v {
-			if present(x) {
+			if Present(x) {
 				out = append(out, x)
 			}
 		}
 	default:
-		if present(v) {
+		if Present(v) {
 			out = append(out, v)
 		}
 	}
 	return out
 }
 
-// present reports whether v counts as present: not null, "", [] or {}.
-func present(v any) bool {
+// Present reports whether a value counts as present in a filter: not
+// null, "", [] or {}.
+func Present(v any) bool {
 	switch v := v.(type) {
 	case nil:
 		return false
