@@ -183,7 +183,6 @@ func (t *translator) present(v val) string {
 		" WHEN " + typ + " = 'null' THEN 0=1 ELSE 1=1 END)"
 }
 
-
 // compareVal translates a comparison on a single value v.
 func (t *translator) compareVal(v val, c *filter.Compare) (string, error) {
 	switch {
