@@ -67,7 +67,10 @@ func start(t testing.TB, db string, extra ...string) *instance {
 			t.Fatalf("no banner from scimd; output so far: %q", in.output)
 		}
 	}
-	// The rest of the banner follows at once; the server is then up.
+	// serve prints its whole banner before it serves: once /healthz
+	// answers, every banner line has been written to the pipe (a pipe
+	// write returns when it is read), so what follows is a short drain.
+	waitUp(t, strings.TrimSuffix(in.base, "/access/api/v1/scim/v2")+"/healthz")
 	for {
 		select {
 		case line, ok := <-in.lines:
@@ -83,7 +86,6 @@ func start(t testing.TB, db string, extra ...string) *instance {
 		}
 		break
 	}
-	waitUp(t, strings.TrimSuffix(in.base, "/access/api/v1/scim/v2")+"/healthz")
 	return in
 }
 
@@ -91,7 +93,9 @@ func waitUp(t testing.TB, url string) {
 	t.Helper()
 	// Only a liveness probe: the TLS test checks certificates properly.
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
-	for i := 0; i < 100; i++ {
+	// Up to 60 s: a first start hashes the console password (bcrypt) on a
+	// machine that may be busy with other test binaries.
+	for i := 0; i < 1200; i++ {
 		if res, err := client.Get(url); err == nil {
 			res.Body.Close()
 			return
