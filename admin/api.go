@@ -177,11 +177,7 @@ func resourceJSON(res *scim.Resource, hist []scim.AuditRecord) map[string]any {
 
 // apiUser is the user page as JSON: {id} is an id or a userName.
 func (s *Server) apiUser(w http.ResponseWriter, r *http.Request) error {
-	res, err := s.Store.Get(r.Context(), schema.UserType, r.PathValue("id"), scim.Load{Groups: true})
-	if err != nil {
-		return err
-	}
-	hist, err := s.Store.ListAudit(r.Context(), scim.AuditQuery{ResourceID: res.ID, Limit: HistorySize})
+	res, hist, err := s.withHistory(r, schema.UserType, scim.Load{Groups: true})
 	if err != nil {
 		return err
 	}
@@ -219,15 +215,11 @@ func (s *Server) apiGroup(w http.ResponseWriter, r *http.Request) error {
 		}
 		count = n
 	}
-	res, err := s.Store.Get(r.Context(), schema.GroupType, r.PathValue("id"), scim.Load{})
+	res, hist, err := s.withHistory(r, schema.GroupType, scim.Load{})
 	if err != nil {
 		return err
 	}
 	ms, total, err := s.Store.GroupMembers(r.Context(), res.ID, start, count)
-	if err != nil {
-		return err
-	}
-	hist, err := s.Store.ListAudit(r.Context(), scim.AuditQuery{ResourceID: res.ID, Limit: HistorySize})
 	if err != nil {
 		return err
 	}

@@ -417,12 +417,23 @@ func makePager(u *url.URL, start, size, n, total int) pager {
 	return p
 }
 
-func (s *Server) user(w http.ResponseWriter, r *http.Request) error {
-	res, err := s.Store.Get(r.Context(), schema.UserType, r.PathValue("id"), scim.Load{Groups: true})
+// withHistory reads the resource named by the request's {id} (an id or a
+// name) and the last HistorySize audit records about it, as the user and
+// group pages and their JSON twins show them.
+func (s *Server) withHistory(r *http.Request, rt *schema.ResourceType, load scim.Load) (*scim.Resource, []scim.AuditRecord, error) {
+	res, err := s.Store.Get(r.Context(), rt, r.PathValue("id"), load)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	hist, err := s.Store.ListAudit(r.Context(), scim.AuditQuery{ResourceID: res.ID, Limit: HistorySize})
+	if err != nil {
+		return nil, nil, err
+	}
+	return res, hist, nil
+}
+
+func (s *Server) user(w http.ResponseWriter, r *http.Request) error {
+	res, hist, err := s.withHistory(r, schema.UserType, scim.Load{Groups: true})
 	if err != nil {
 		return err
 	}
@@ -433,7 +444,7 @@ func (s *Server) user(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) group(w http.ResponseWriter, r *http.Request) error {
-	res, err := s.Store.Get(r.Context(), schema.GroupType, r.PathValue("id"), scim.Load{})
+	res, hist, err := s.withHistory(r, schema.GroupType, scim.Load{})
 	if err != nil {
 		return err
 	}
@@ -442,10 +453,6 @@ func (s *Server) group(w http.ResponseWriter, r *http.Request) error {
 		start = n
 	}
 	ms, total, err := s.Store.GroupMembers(r.Context(), res.ID, start, PageSize)
-	if err != nil {
-		return err
-	}
-	hist, err := s.Store.ListAudit(r.Context(), scim.AuditQuery{ResourceID: res.ID, Limit: HistorySize})
 	if err != nil {
 		return err
 	}
